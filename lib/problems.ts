@@ -1,0 +1,129 @@
+import { RunError } from "@pulumi/pulumi/errors";
+
+/**
+ * Thrown when the stack configuration is invalid. Lists every problem at once, each naming its
+ * key and the fix. A RunError, so `pulumi up` prints the message without a stack trace.
+ */
+export class ConfigError extends RunError {
+    constructor(public readonly problems: readonly string[]) {
+        super(
+            `switchyard: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+type Obj = Record<string, unknown>;
+
+/** Collects validation problems; readers record a problem and return `undefined` on bad input. */
+export class Problems {
+    private readonly list: string[] = [];
+
+    add(problem: string): void {
+        this.list.push(problem);
+    }
+
+    get count(): number {
+        return this.list.length;
+    }
+
+    /** Throws one ConfigError listing everything collected so far, if anything was. */
+    throwIfAny(): void {
+        if (this.list.length > 0) {
+            throw new ConfigError(this.list);
+        }
+    }
+
+    /** An optional object at `key`; `undefined` (and no problem) when absent. */
+    object(key: string, value: unknown, known: readonly string[]): Obj | undefined {
+        if (value === undefined || value === null) {
+            return undefined;
+        }
+        if (typeof value !== "object" || Array.isArray(value)) {
+            this.add(`${key} must be a map of keys (got ${describe(value)})`);
+            return undefined;
+        }
+        for (const k of Object.keys(value)) {
+            if (!known.includes(k)) {
+                this.add(`${key}.${k} is not a known key; use one of: ${known.join(", ")}`);
+            }
+        }
+        return value as Obj;
+    }
+
+    int(key: string, value: unknown, range: { min: number; max: number }): number | undefined;
+    int(key: string, value: unknown, range: { min: number; max: number; default: number }): number;
+    int(key: string, value: unknown, range: { min: number; max: number; default?: number }): number | undefined {
+        if (value === undefined || value === null) {
+            return range.default;
+        }
+        const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < range.min || n > range.max) {
+            this.add(`${key} must be a whole number ${range.min}..${range.max} (got ${describe(value)})`);
+            return range.default;
+        }
+        return n;
+    }
+
+    string(key: string, value: unknown, check?: { pattern: RegExp; hint: string }): string | undefined {
+        if (value === undefined || value === null) {
+            return undefined;
+        }
+        if (typeof value !== "string" || value.trim() === "") {
+            this.add(`${key} must be a non-empty string (got ${describe(value)})`);
+            return undefined;
+        }
+        if (check && !check.pattern.test(value)) {
+            this.add(`${key} ${check.hint} (got ${describe(value)})`);
+            return undefined;
+        }
+        return value;
+    }
+
+    oneOf<T extends string>(key: string, value: unknown, choices: readonly T[]): T | undefined {
+        if (value === undefined || value === null) {
+            return undefined;
+        }
+        if (typeof value !== "string" || !(choices as readonly string[]).includes(value)) {
+            this.add(`${key} must be one of ${choices.join(", ")} (got ${describe(value)})`);
+            return undefined;
+        }
+        return value as T;
+    }
+
+    boolean(key: string, value: unknown): boolean | undefined {
+        if (value === undefined || value === null) {
+            return undefined;
+        }
+        if (value === true || value === "true") return true;
+        if (value === false || value === "false") return false;
+        this.add(`${key} must be true or false (got ${describe(value)})`);
+        return undefined;
+    }
+
+    /** A list of strings, each checked; `undefined` when absent. */
+    stringList(key: string, value: unknown, check?: { pattern: RegExp; hint: string }): string[] | undefined {
+        if (value === undefined || value === null) {
+            return undefined;
+        }
+        if (!Array.isArray(value)) {
+            this.add(`${key} must be a list (got ${describe(value)})`);
+            return undefined;
+        }
+        const out: string[] = [];
+        value.forEach((item, i) => {
+            const s = this.string(`${key}[${i}]`, item, check);
+            if (s !== undefined) out.push(s);
+        });
+        return out.length === value.length ? out : undefined;
+    }
+}
+
+/** A short, safe rendering of a config value for an error message. */
+export function describe(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (typeof value === "string") return `'${value}'`;
+    const json = JSON.stringify(value);
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
