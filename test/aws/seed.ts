@@ -1,0 +1,166 @@
+/**
+ * Seeds moto with what `pulumi up` leaves in AWS for one service: a VPC with two subnets, an
+ * internet-facing ALB, a blue and a green target group, a production listener with a weighted
+ * forward, a test listener, optional route rules, and the switchyard:* tags.
+ *
+ * Target health in moto (moto/elbv2/models.py, FakeTargetGroup.health_for): every registered
+ * target is `healthy`, except an EC2 instance that is stopped, which is `unused` with reason
+ * `Target.InvalidState`. So "unhealthy" targets here are registered instances that were then
+ * stopped; moto cannot produce `unhealthy`, `initial` or `draining` for a registered target.
+ */
+import {
+    AddTagsCommand,
+    CreateListenerCommand,
+    CreateLoadBalancerCommand,
+    CreateRuleCommand,
+    CreateTargetGroupCommand,
+    ElasticLoadBalancingV2Client,
+    RegisterTargetsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { Color } from "../../lib/config";
+import { MOTO_REGION, queryApi, xmlValues } from "../helpers/moto";
+
+export interface SeedOptions {
+    readonly stack: string;
+    readonly service?: string;
+    /** Raw ALB weights of the production listener's default forward. */
+    readonly weights: Readonly<Record<Color, number>>;
+    /** Colour the test listener forwards to; none = no test listener. */
+    readonly testTo?: Color;
+    /** Running instances registered per colour, and how many of them are then stopped. */
+    readonly targets?: Partial<Record<Color, { readonly running: number; readonly stopped?: number }>>;
+    /** Production listener rules: a header match forwarding to a colour. */
+    readonly rules?: readonly { readonly color: Color; readonly priority: number }[];
+}
+
+export interface Seeded {
+    readonly loadBalancerArn: string;
+    readonly targetGroups: Readonly<Record<Color, string>>;
+    readonly productionListenerArn: string;
+    readonly testListenerArn: string | undefined;
+    readonly instances: Readonly<Record<Color, readonly string[]>>;
+}
+
+export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Seeded> {
+    const service = opts.service ?? "web";
+    const elb = new ElasticLoadBalancingV2Client({});
+    const vpcId = xmlValues(await queryApi(endpoint, "ec2", { Action: "CreateVpc", CidrBlock: "10.0.0.0/16" }), "vpcId")[0];
+    const subnets: string[] = [];
+    for (const [i, az] of ["a", "b"].entries()) {
+        const xml = await queryApi(endpoint, "ec2", {
+            Action: "CreateSubnet",
+            VpcId: vpcId,
+            CidrBlock: `10.0.${i}.0/24`,
+            AvailabilityZone: `${MOTO_REGION}${az}`,
+        });
+        subnets.push(xmlValues(xml, "subnetId")[0]);
+    }
+    const common = [
+        { Key: "switchyard:stack", Value: opts.stack },
+        { Key: "switchyard:service", Value: service },
+    ];
+    const lb = await elb.send(new CreateLoadBalancerCommand({ Name: `${service}-alb`, Subnets: subnets, Type: "application", Tags: common }));
+    const loadBalancerArn = lb.LoadBalancers![0].LoadBalancerArn!;
+
+    const targetGroups = {} as Record<Color, string>;
+    const instances: Record<Color, string[]> = { blue: [], green: [] };
+    for (const color of ["blue", "green"] as const) {
+        const tg = await elb.send(
+            new CreateTargetGroupCommand({
+                Name: `${service}-${color}-tg`,
+                Protocol: "HTTP",
+                Port: 8080,
+                VpcId: vpcId,
+                TargetType: "instance",
+                HealthCheckPath: "/healthz",
+                Tags: [...common, { Key: "switchyard:color", Value: color }],
+            }),
+        );
+        targetGroups[color] = tg.TargetGroups![0].TargetGroupArn!;
+        const t = opts.targets?.[color];
+        if (t && t.running > 0) {
+            instances[color] = await runInstances(endpoint, subnets[0], t.running);
+            await elb.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroups[color], Targets: instances[color].map((Id) => ({ Id, Port: 8080 })) }));
+            if (t.stopped) await stopInstances(endpoint, instances[color].slice(0, t.stopped));
+        }
+    }
+
+    const prod = await elb.send(
+        new CreateListenerCommand({
+            LoadBalancerArn: loadBalancerArn,
+            Protocol: "HTTP",
+            Port: 80,
+            DefaultActions: [
+                {
+                    Type: "forward",
+                    ForwardConfig: {
+                        TargetGroups: (["blue", "green"] as const).map((c) => ({ TargetGroupArn: targetGroups[c], Weight: opts.weights[c] })),
+                    },
+                },
+            ],
+        }),
+    );
+    const productionListenerArn = prod.Listeners![0].ListenerArn!;
+    await elb.send(new AddTagsCommand({ ResourceArns: [productionListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "production" }] }));
+
+    let testListenerArn: string | undefined;
+    if (opts.testTo) {
+        const test = await elb.send(
+            new CreateListenerCommand({
+                LoadBalancerArn: loadBalancerArn,
+                Protocol: "HTTP",
+                Port: 9000,
+                DefaultActions: [{ Type: "forward", TargetGroupArn: targetGroups[opts.testTo] }],
+            }),
+        );
+        testListenerArn = test.Listeners![0].ListenerArn!;
+        await elb.send(new AddTagsCommand({ ResourceArns: [testListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "test" }] }));
+    }
+
+    for (const rule of opts.rules ?? []) {
+        await elb.send(
+            new CreateRuleCommand({
+                ListenerArn: productionListenerArn,
+                Priority: rule.priority,
+                Conditions: [{ Field: "http-header", HttpHeaderConfig: { HttpHeaderName: "x-beta-user", Values: ["alice"] } }],
+                Actions: [{ Type: "forward", TargetGroupArn: targetGroups[rule.color] }],
+            }),
+        );
+    }
+    return { loadBalancerArn, targetGroups, productionListenerArn, testListenerArn, instances };
+}
+
+export async function runInstances(endpoint: string, subnetId: string, count: number): Promise<string[]> {
+    const xml = await queryApi(endpoint, "ec2", {
+        Action: "RunInstances",
+        ImageId: "ami-12c6146b",
+        InstanceType: "t3.micro",
+        MinCount: String(count),
+        MaxCount: String(count),
+        SubnetId: subnetId,
+    });
+    return xmlValues(xml, "instanceId");
+}
+
+export async function stopInstances(endpoint: string, ids: readonly string[]): Promise<void> {
+    await queryApi(endpoint, "ec2", { Action: "StopInstances", ...Object.fromEntries(ids.map((id, i) => [`InstanceId.${i + 1}`, id])) });
+}
+
+export async function startInstances(endpoint: string, ids: readonly string[]): Promise<void> {
+    await queryApi(endpoint, "ec2", { Action: "StartInstances", ...Object.fromEntries(ids.map((id, i) => [`InstanceId.${i + 1}`, id])) });
+}
+
+export const DIGEST = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${"a".repeat(64)}`;
+
+/** Writes `Pulumi.<stack>.yaml` with the given switchyard:* keys into a fresh temporary directory. */
+export function writeStackFile(stack: string, switchyard: Record<string, unknown>, extra: Record<string, unknown> = { "aws:region": MOTO_REGION }): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-verify-"));
+    const config: Record<string, unknown> = { ...extra };
+    for (const [k, v] of Object.entries(switchyard)) config[`switchyard:${k}`] = v;
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config }));
+    return dir;
+}
