@@ -610,3 +610,24 @@ export function formatSchema(support: SchemaSupport): string {
 function strip<T extends object>(o: T): T {
     return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
+
+/**
+ * The `switchyard:*` entries of Pulumi's flat config map (`pulumi.runtime.allConfig()`), with
+ * the prefix stripped and object values decoded. Unknown keys are kept so they are reported.
+ */
+export function rawFromPulumiConfig(all: Readonly<Record<string, string>>): RawConfig {
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(all)) {
+        if (!key.startsWith("switchyard:")) continue;
+        raw[key.slice("switchyard:".length)] = decode(value);
+    }
+    return raw;
+}
+
+function decode(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value; // a plain string such as `rolling`
+    }
+}

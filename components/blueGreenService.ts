@@ -1,0 +1,171 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { Color, SwitchyardConfig } from "../lib/config";
+import { ecrRepositoryArn } from "../lib/images";
+import { baseTags } from "../lib/tags";
+import {
+    colorsWithTraffic,
+    desiredTasks,
+    fleetColors,
+    productionWeights,
+    testListenerTarget,
+    Weights,
+} from "../lib/traffic";
+import { ColorFleet, FleetNetwork } from "./colorFleet";
+import { ServerImage } from "./serverImage";
+import { TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
+
+export interface BlueGreenServiceArgs {
+    /** The validated stack configuration (lib/config.ts). */
+    readonly config: SwitchyardConfig;
+}
+
+/**
+ * One service, blue/green (or rolling): the cluster, the image repository and build, one
+ * ColorFleet per colour, and the TrafficSwitch that routes between them.
+ */
+export class BlueGreenService extends pulumi.ComponentResource {
+    public readonly productionUrl: pulumi.Output<string>;
+    /** Undefined with the rolling strategy (no candidate, no test listener). */
+    public readonly testUrl?: pulumi.Output<string>;
+    public readonly liveColor: Color;
+    public readonly weights: Weights;
+    /** The digest-pinned image each colour runs (undefined for an empty slot). */
+    public readonly images: Partial<Record<Color, pulumi.Output<string>>>;
+    public readonly fleets: Partial<Record<Color, ColorFleet>>;
+    public readonly trafficSwitch: TrafficSwitch;
+    public readonly cluster: aws.ecs.Cluster;
+    public readonly serverImage: ServerImage;
+
+    constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("switchyard:service:BlueGreenService", name, {}, opts);
+        const cfg = args.config;
+        const tags = baseTags(cfg.stack, cfg.service.name);
+        const production = cfg.environment === "production";
+        const network = resolveNetwork(cfg, this);
+
+        this.cluster = new aws.ecs.Cluster(
+            `${name}-cluster`,
+            { settings: [{ name: "containerInsights", value: "enabled" }], tags },
+            { parent: this },
+        );
+
+        const buildColor = fleetColors(cfg).find((c) => cfg.slots[c]?.kind === "build");
+        const buildSlot = buildColor ? cfg.slots[buildColor] : undefined;
+        this.serverImage = new ServerImage(
+            `${name}-image`,
+            {
+                context: buildSlot?.kind === "build" ? buildSlot.context : undefined,
+                keepImages: cfg.registry.keepImages,
+                retainOnDelete: production,
+                tags,
+            },
+            { parent: this },
+        );
+
+        this.images = {};
+        for (const color of fleetColors(cfg)) {
+            const slot = cfg.slots[color];
+            if (slot?.kind === "image") this.images[color] = pulumi.output(slot.image);
+            if (slot?.kind === "build") this.images[color] = this.serverImage.repoDigest!;
+        }
+
+        this.trafficSwitch = new TrafficSwitch(
+            `${name}`,
+            {
+                tags,
+                vpcId: network.vpcId,
+                publicSubnetIds: network.publicSubnetIds,
+                deletionProtection: production,
+                https: cfg.https,
+                testAccess: cfg.strategy === "blue-green" ? cfg.testAccess : undefined,
+            },
+            { parent: this },
+        );
+
+        // ECS accepts a target group only once a listener forwards to it, and that listener
+        // needs every fleet's target group: the services wait on it through this promise.
+        let attached: (listeners: pulumi.Resource[]) => void = () => undefined;
+        const attachment = new Promise<pulumi.Resource[]>((resolve) => (attached = resolve));
+
+        const trafficColors = colorsWithTraffic(cfg);
+        this.fleets = {};
+        for (const color of fleetColors(cfg)) {
+            const slot = cfg.slots[color];
+            this.fleets[color] = new ColorFleet(
+                `${name}-${color}`,
+                {
+                    color,
+                    tags,
+                    network: network.fleet,
+                    clusterArn: this.cluster.arn,
+                    loadBalancerSecurityGroupId: this.trafficSwitch.securityGroup.id,
+                    port: cfg.service.port,
+                    healthCheckPath: cfg.service.healthCheckPath,
+                    deregistrationDelaySeconds: cfg.service.deregistrationDelaySeconds,
+                    image: this.images[color],
+                    imageRepositoryArn:
+                        slot?.kind === "build" ? this.serverImage.repository.arn : slot ? ecrRepositoryArn(slot.image) : undefined,
+                    desiredCount: desiredTasks(cfg, color),
+                    cpu: cfg.service.cpu,
+                    memory: cfg.service.memory,
+                    stopTimeoutSeconds: cfg.service.stopTimeoutSeconds,
+                    deploymentMinimumHealthyPercent: cfg.service.deploymentMinimumHealthyPercent,
+                    deploymentMaximumPercent: cfg.service.deploymentMaximumPercent,
+                    autoscaling: trafficColors.includes(color) ? cfg.service.autoscaling : undefined,
+                    loadBalancerArnSuffix: this.trafficSwitch.loadBalancer.arnSuffix,
+                    serviceDependsOn: attachment,
+                },
+                { parent: this },
+            );
+        }
+        const targetGroupArns = Object.fromEntries(
+            Object.entries(this.fleets).map(([color, fleet]) => [color, fleet!.targetGroup.arn]),
+        ) as TargetGroupArns;
+
+        this.liveColor = cfg.traffic.live;
+        this.weights = productionWeights(cfg);
+        const routing = {
+            targetGroupArns,
+            weights: this.weights,
+            stickinessSeconds: cfg.traffic.canary?.stickiness,
+            routes: cfg.traffic.routes,
+        };
+        const testTarget = testListenerTarget(cfg);
+        if (testTarget !== undefined) {
+            attached([this.trafficSwitch.attachTargetGroups(targetGroupArns, testTarget)]);
+            // Production routing moves only after every service is steady (invariant 6).
+            const services = Object.values(this.fleets).flatMap((f) => (f!.service ? [f!.service] : []));
+            this.trafficSwitch.route({ ...routing, waitFor: services });
+        } else {
+            // Rolling: one fleet, no test listener; ECS replaces its tasks in batches behind the
+            // production listener, so the listener comes first and the service attaches to it.
+            this.trafficSwitch.route(routing);
+            attached([this.trafficSwitch.productionListener!]);
+        }
+
+        const scheme = cfg.https ? "https" : "http";
+        const dns = this.trafficSwitch.loadBalancer.dnsName;
+        this.productionUrl = pulumi.interpolate`${scheme}://${dns}`;
+        this.testUrl = testTarget !== undefined ? pulumi.interpolate`${scheme}://${dns}:${cfg.testAccess.port}` : undefined;
+        this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
+    }
+}
+
+/** The VPC and subnets: from `switchyard:network`, or the account's default VPC. */
+function resolveNetwork(cfg: SwitchyardConfig, parent: pulumi.Resource): { vpcId: pulumi.Input<string>; publicSubnetIds: pulumi.Input<string[]>; fleet: FleetNetwork } {
+    if (cfg.network) {
+        return {
+            vpcId: cfg.network.vpcId,
+            publicSubnetIds: [...cfg.network.publicSubnetIds],
+            fleet: { vpcId: cfg.network.vpcId, subnetIds: [...cfg.network.privateSubnetIds], assignPublicIp: false },
+        };
+    }
+    const vpc = aws.ec2.getVpcOutput({ default: true }, { parent });
+    const subnets = aws.ec2.getSubnetsOutput(
+        { filters: [{ name: "vpc-id", values: [vpc.id] }, { name: "default-for-az", values: ["true"] }] },
+        { parent },
+    );
+    // Default subnets are public and have no NAT: tasks need a public IP to pull images.
+    return { vpcId: vpc.id, publicSubnetIds: subnets.ids, fleet: { vpcId: vpc.id, subnetIds: subnets.ids, assignPublicIp: true } };
+}
