@@ -1,0 +1,108 @@
+/**
+ * `status`: both colours of a stack (slot, schema support, tasks, share of production traffic,
+ * routes, test listener), which colour is live and which is the candidate.
+ */
+import { COLORS, Color, Route, SwitchyardConfig, formatSchema } from "../../lib/config";
+import { describeSlot } from "../../lib/release";
+import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from "../../lib/traffic";
+
+export interface ColorStatus {
+    readonly color: Color;
+    /** live, candidate (blue-green), or unused (the other colour with the rolling strategy). */
+    readonly role: "live" | "candidate" | "unused";
+    readonly slot: { readonly kind: "image"; readonly image: string } | { readonly kind: "build"; readonly context: string } | { readonly kind: "empty" };
+    /** Short form for people: `web@sha256:0123456789ab`, `build ./app` or `empty`. */
+    readonly slotSummary: string;
+    readonly schema?: string;
+    readonly idle: boolean;
+    readonly tasks: number;
+    /** Percent of the default production traffic. */
+    readonly share: number;
+    readonly routes: readonly string[];
+    readonly testListener: boolean;
+}
+
+export interface StackStatus {
+    readonly stack: string;
+    readonly strategy: SwitchyardConfig["strategy"];
+    readonly environment: SwitchyardConfig["environment"];
+    readonly live: Color;
+    readonly candidate?: Color;
+    readonly canary?: { readonly percent: number; readonly stickiness?: number };
+    readonly previous?: Color;
+    readonly databaseSchema?: number;
+    readonly colors: readonly ColorStatus[];
+}
+
+function describeRoute(route: Route, index: number): string {
+    const parts: string[] = [];
+    if (route.header) parts.push(`header ${route.header.name}=${route.header.values.join("|")}`);
+    if (route.cookie) parts.push(`cookie ${route.cookie.name}=${route.cookie.value}`);
+    if (route.sourceIps) parts.push(`sourceIps ${route.sourceIps.join(",")}`);
+    if (route.hosts) parts.push(`hosts ${route.hosts.join(",")}`);
+    if (route.query) parts.push(`query ${Object.entries(route.query).map(([k, v]) => `${k}=${v}`).join("&")}`);
+    return `routes[${index}] ${parts.join(" & ")}`;
+}
+
+export function stackStatus(cfg: SwitchyardConfig): StackStatus {
+    const weights = productionWeights(cfg);
+    const fleets = fleetColors(cfg);
+    const test = testListenerTarget(cfg);
+    const blueGreen = cfg.strategy === "blue-green";
+    const colors = COLORS.map((color): ColorStatus => {
+        const slot = cfg.slots[color];
+        return {
+            color,
+            role: color === cfg.traffic.live ? "live" : fleets.includes(color) ? "candidate" : "unused",
+            slot: !slot ? { kind: "empty" } : slot.kind === "image" ? { kind: "image", image: slot.image } : { kind: "build", context: slot.context },
+            slotSummary: describeSlot(slot),
+            schema: slot?.schema ? formatSchema(slot.schema) : undefined,
+            idle: slot?.idle ?? false,
+            tasks: fleets.includes(color) ? desiredTasks(cfg, color) : 0,
+            share: weights[color],
+            routes: cfg.traffic.routes.flatMap((r, i) => (r.color === color ? [describeRoute(r, i)] : [])),
+            testListener: test === color,
+        };
+    });
+    return {
+        stack: cfg.stack,
+        strategy: cfg.strategy,
+        environment: cfg.environment,
+        live: cfg.traffic.live,
+        candidate: blueGreen ? colors.find((c) => c.role === "candidate")?.color : undefined,
+        canary: blueGreen ? cfg.traffic.canary : undefined,
+        previous: cfg.traffic.previous,
+        databaseSchema: cfg.database?.schema,
+        colors,
+    };
+}
+
+/** The status as a few lines of text: a header, a table of both colours, and the release state. */
+export function renderStatus(s: StackStatus): string[] {
+    const header = ["colour", "role", "slot", "schema", "tasks", "traffic", "routes", "test listener"];
+    const rows = s.colors.map((c) => [
+        c.color,
+        c.role + (c.idle ? " (idle)" : ""),
+        c.slotSummary,
+        c.schema ?? "-",
+        String(c.tasks),
+        `${c.share}%`,
+        c.routes.length ? c.routes.join("; ") : "-",
+        c.testListener ? "yes" : "-",
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+    const state: string[] = [`live: ${s.live}`];
+    if (s.strategy === "blue-green") {
+        state.push(`candidate: ${s.candidate}`);
+        state.push(s.canary ? `canary: ${s.canary.percent}%${s.canary.stickiness ? ` (sticky ${s.canary.stickiness}s)` : ""}` : "canary: none");
+        state.push(`previous: ${s.previous ?? "none"}`);
+    }
+    if (s.databaseSchema !== undefined) state.push(`database schema: ${s.databaseSchema}`);
+    return [
+        `stack ${s.stack} (${s.environment}, ${s.strategy})`,
+        line(header),
+        ...rows.map(line),
+        state.join("   "),
+    ];
+}
