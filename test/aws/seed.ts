@@ -156,9 +156,17 @@ export async function startInstances(endpoint: string, ids: readonly string[]): 
 
 export const DIGEST = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${"a".repeat(64)}`;
 
+const stackDirs: string[] = [];
+
+/** Deletes the directories writeStackFile made. */
+export function removeStackFiles(): void {
+    for (const dir of stackDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Writes `Pulumi.<stack>.yaml` with the given switchyard:* keys into a fresh temporary directory. */
 export function writeStackFile(stack: string, switchyard: Record<string, unknown>, extra: Record<string, unknown> = { "aws:region": MOTO_REGION }): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-verify-"));
+    stackDirs.push(dir);
     const config: Record<string, unknown> = { ...extra };
     for (const [k, v] of Object.entries(switchyard)) config[`switchyard:${k}`] = v;
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config }));

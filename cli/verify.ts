@@ -1,0 +1,74 @@
+/**
+ * `switchyard verify --stack S [--dir DIR]`: compares the load balancer in AWS with the stack file
+ * (production weights, test listener, listener rules) and checks that every colour with traffic
+ * has enough healthy targets. Exit codes: 0 in sync, 1 drift or unhealthy, 2 could not check.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { RawConfig, SwitchyardConfig, parseConfig } from "../lib/config";
+import { ConfigError } from "../lib/problems";
+import { AwsError } from "../lib/aws/errors";
+import { findStack } from "../lib/aws/inspect";
+import { compareStack, formatTable } from "../lib/verify";
+
+export interface VerifyOptions {
+    readonly stack: string;
+    /** Directory holding `Pulumi.<stack>.yaml`. */
+    readonly dir: string;
+    /** Where lines go. @default console.log */
+    readonly out?: (line: string) => void;
+}
+
+/** Thrown for anything that stops verify from checking at all (exit code 2). */
+class CannotVerify extends Error {}
+
+export async function runVerify(opts: VerifyOptions): Promise<number> {
+    const out = opts.out ?? ((line: string) => console.log(line));
+    try {
+        const { cfg, region } = readStackFile(opts.stack, opts.dir);
+        const state = await findStack({ stack: opts.stack, service: cfg.service.name, region });
+        if (!state) {
+            throw new CannotVerify(
+                `nothing found: no load balancer is tagged switchyard:stack=${opts.stack} switchyard:service=${cfg.service.name}; ` +
+                    `has \`pulumi up\` run for stack ${opts.stack} in region ${region}?`,
+            );
+        }
+        const report = compareStack(cfg, state);
+        out(`stack ${opts.stack}, service ${cfg.service.name}, load balancer ${state.loadBalancer.name} (${region}); live ${cfg.traffic.live}`);
+        for (const line of formatTable(report.rows)) out(line);
+        for (const note of report.notes) out(note);
+        for (const problem of report.problems) out(`✗ ${problem}`);
+        out(report.ok ? "in sync: AWS matches the stack file" : `${report.problems.length} problem(s) found`);
+        return report.ok ? 0 : 1;
+    } catch (err) {
+        if (err instanceof CannotVerify || err instanceof ConfigError || err instanceof AwsError) {
+            out(`error: ${err.message}`);
+            return 2;
+        }
+        throw err;
+    }
+}
+
+/** Reads and validates `<dir>/Pulumi.<stack>.yaml`; the region is its `aws:region`, else AWS_REGION. */
+function readStackFile(stack: string, dir: string): { cfg: SwitchyardConfig; region: string } {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new CannotVerify(`no stack file ${file}: check --stack and --dir`);
+    let doc: unknown;
+    try {
+        doc = parseYaml(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new CannotVerify(`cannot parse ${file}: ${(err as Error).message.split("\n")[0]}`);
+    }
+    const config = (doc as { config?: unknown } | null)?.config;
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+        throw new CannotVerify(`${file} has no config: map; expected switchyard:* keys under config:`);
+    }
+    const entries = Object.entries(config as Record<string, unknown>);
+    const raw: RawConfig = Object.fromEntries(entries.filter(([k]) => k.startsWith("switchyard:")).map(([k, v]) => [k.slice("switchyard:".length), v]));
+    const cfg = parseConfig(raw, stack);
+    const fileRegion = (config as Record<string, unknown>)["aws:region"];
+    const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new CannotVerify(`no AWS region: set aws:region in ${file} or AWS_REGION`);
+    return { cfg, region };
+}

@@ -1,0 +1,154 @@
+/**
+ * Drift and health verification: compares what AWS holds (read by lib/aws/inspect.ts) with what
+ * the stack file says (lib/traffic.ts). Pure: rows for a table, the problems found, an ok flag.
+ */
+import { COLORS, Color, SwitchyardConfig } from "./config";
+import type { ForwardTarget, StackState } from "./aws/inspect";
+import { colorsWithTraffic, fleetColors, productionWeights, testListenerTarget } from "./traffic";
+
+export interface VerifyRow {
+    readonly color: Color;
+    readonly expectedWeight: number;
+    /** Share of the production default action, in percent; undefined without a production listener. */
+    readonly actualWeight: number | undefined;
+    readonly healthy: number | undefined;
+    /** service.minHealthyTargets for a colour with traffic; undefined otherwise. */
+    readonly required: number | undefined;
+    readonly testExpected: boolean;
+    readonly testActual: boolean;
+}
+
+export interface VerifyReport {
+    readonly rows: readonly VerifyRow[];
+    /** Each a reason for a non-zero exit. */
+    readonly problems: readonly string[];
+    /** Informational lines (rules checked, listener ports). */
+    readonly notes: readonly string[];
+    readonly ok: boolean;
+}
+
+export const DRIFT_HINT = "someone changed the listener outside Pulumi; run pulumi up to restore it, or update the stack file";
+
+/** Percent of traffic per colour from raw ALB weights; targets outside this stack are `other`. */
+export function weightShares(forward: readonly ForwardTarget[]): { shares: Record<Color, number>; other: number } {
+    const total = forward.reduce((sum, t) => sum + t.weight, 0);
+    const shares: Record<Color, number> = { blue: 0, green: 0 };
+    let other = 0;
+    for (const t of forward) {
+        const share = total > 0 ? (t.weight * 100) / total : 0;
+        if (t.color) shares[t.color] += share;
+        else other += share;
+    }
+    return { shares, other };
+}
+
+export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyReport {
+    const problems: string[] = [];
+    const notes: string[] = [];
+    const expected = productionWeights(cfg);
+    const withTraffic = colorsWithTraffic(cfg);
+    const testTarget = testListenerTarget(cfg);
+    const fleets = fleetColors(cfg);
+
+    for (const color of fleets) {
+        if (!actual.targetGroups[color]) problems.push(`no target group tagged switchyard:color=${color} for this stack; run pulumi up`);
+    }
+
+    const prod = actual.listeners.production;
+    let shares: Record<Color, number> | undefined;
+    if (!prod) {
+        problems.push(`no listener on ${actual.loadBalancer.name} is tagged switchyard:role=production; run pulumi up`);
+    } else if (prod.forward.length === 0) {
+        problems.push(`the production listener's default action is not a forward: ${DRIFT_HINT}`);
+    } else {
+        const w = weightShares(prod.forward);
+        shares = w.shares;
+        const differs = COLORS.filter((c) => !near(w.shares[c], expected[c]));
+        if (differs.length > 0 || w.other > 0) {
+            const got = COLORS.map((c) => `${c} ${fmt(w.shares[c])}`).join(", ") + (w.other > 0 ? `, other target groups ${fmt(w.other)}` : "");
+            const want = COLORS.map((c) => `${c} ${expected[c]}`).join(", ");
+            problems.push(`production weights drifted: AWS has ${got}, the stack file says ${want}: ${DRIFT_HINT}`);
+        }
+        const rules = prod.rules;
+        const routes = [...cfg.traffic.routes].sort((a, b) => a.priority - b.priority);
+        const ruleColors = rules.map((r) => describeRuleTarget(r.forward));
+        const routeColors = routes.map((r) => r.color);
+        if (rules.length !== routes.length || ruleColors.some((c, i) => c !== routeColors[i])) {
+            problems.push(
+                `production listener rules drifted: AWS has ${rules.length} rule(s) [${ruleColors.join(", ")}], ` +
+                    `the stack file has ${routes.length} route(s) [${routeColors.join(", ")}]: ${DRIFT_HINT}`,
+            );
+        } else {
+            notes.push(`production listener rules match traffic.routes (${routes.length})`);
+        }
+    }
+
+    const test = actual.listeners.test;
+    const testColors = new Set<Color>();
+    if (testTarget) {
+        if (!test) {
+            problems.push(`no listener on ${actual.loadBalancer.name} is tagged switchyard:role=test; run pulumi up`);
+        } else {
+            const w = weightShares(test.forward);
+            for (const c of COLORS) if (w.shares[c] > 0) testColors.add(c);
+            const actualText = test.forward.length === 0 ? "no forward" : [...testColors, ...(w.other > 0 ? ["another target group"] : [])].join(" + ");
+            if (testColors.size !== 1 || !testColors.has(testTarget) || w.other > 0) {
+                problems.push(
+                    `the test listener forwards to ${actualText || "nothing"}, but the candidate is ${testTarget} ` +
+                        `(live is ${cfg.traffic.live}): testers would not reach the candidate; run pulumi up to restore it`,
+                );
+            }
+        }
+    }
+
+    const rows: VerifyRow[] = fleets.map((color) => {
+        const health = actual.health[color];
+        const required = withTraffic.includes(color) ? cfg.service.minHealthyTargets : undefined;
+        if (required !== undefined && health && health.healthy < required) {
+            problems.push(`${color} receives traffic but has ${health.healthy} of ${required} healthy targets (service.minHealthyTargets)`);
+        }
+        return {
+            color,
+            expectedWeight: expected[color],
+            actualWeight: shares?.[color],
+            healthy: health?.healthy,
+            required,
+            testExpected: testTarget === color,
+            testActual: testColors.has(color),
+        };
+    });
+    return { rows, problems, notes, ok: problems.length === 0 };
+}
+
+/** The table `verify` prints; a trailing ✗ marks a cell that disagrees with the stack file. */
+export function formatTable(rows: readonly VerifyRow[]): string[] {
+    const header = ["colour", "expected weight", "actual weight", "healthy/required", "test listener"];
+    const body = rows.map((r) => {
+        const weightBad = r.actualWeight === undefined || !near(r.actualWeight, r.expectedWeight);
+        const healthBad = r.required !== undefined && (r.healthy ?? 0) < r.required;
+        const testBad = r.testExpected !== r.testActual;
+        return [
+            r.color,
+            `${r.expectedWeight}%`,
+            (r.actualWeight === undefined ? "-" : `${fmt(r.actualWeight)}%`) + (weightBad ? " ✗" : ""),
+            `${r.healthy ?? "-"}/${r.required ?? "-"}` + (healthBad ? " ✗" : ""),
+            (r.testActual ? "yes" : "no") + (testBad ? ` ✗ (expected ${r.testExpected ? "yes" : "no"})` : ""),
+        ];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ").trimEnd();
+    return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)];
+}
+
+function describeRuleTarget(forward: readonly ForwardTarget[]): string {
+    const colors = [...new Set(forward.filter((t) => t.weight > 0 || forward.length === 1).map((t) => t.color ?? "other"))];
+    return colors.length === 0 ? "no forward" : colors.join("+");
+}
+
+function near(a: number, b: number): boolean {
+    return Math.abs(a - b) < 0.01;
+}
+
+function fmt(n: number): string {
+    return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
