@@ -4,9 +4,9 @@ import { Color, SwitchyardConfig } from "../lib/config";
 import { ecrRepositoryArn } from "../lib/images";
 import { baseTags } from "../lib/tags";
 import {
-    colorsWithTraffic,
     desiredTasks,
     fleetColors,
+    isIdle,
     productionWeights,
     testListenerTarget,
     Weights,
@@ -88,7 +88,6 @@ export class BlueGreenService extends pulumi.ComponentResource {
         let attached: (listeners: pulumi.Resource[]) => void = () => undefined;
         const attachment = new Promise<pulumi.Resource[]>((resolve) => (attached = resolve));
 
-        const trafficColors = colorsWithTraffic(cfg);
         this.fleets = {};
         for (const color of fleetColors(cfg)) {
             const slot = cfg.slots[color];
@@ -112,7 +111,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     stopTimeoutSeconds: cfg.service.stopTimeoutSeconds,
                     deploymentMinimumHealthyPercent: cfg.service.deploymentMinimumHealthyPercent,
                     deploymentMaximumPercent: cfg.service.deploymentMaximumPercent,
-                    autoscaling: trafficColors.includes(color) ? cfg.service.autoscaling : undefined,
+                    // Every warm colour scales the same way, so a flip changes no scaling resource.
+                    autoscaling: slot && !isIdle(cfg, color) ? cfg.service.autoscaling : undefined,
                     loadBalancerArnSuffix: this.trafficSwitch.loadBalancer.arnSuffix,
                     serviceDependsOn: attachment,
                 },

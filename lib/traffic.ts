@@ -29,10 +29,13 @@ export function colorsWithTraffic(cfg: SwitchyardConfig): Color[] {
  * warm (a fresh candidate, or the old live colour until `finish`); `idleCount` once marked idle.
  */
 export function desiredTasks(cfg: SwitchyardConfig, color: Color): number {
-    const slot = cfg.slots[color];
-    if (!slot) return 0;
-    if (slot.idle && !colorsWithTraffic(cfg).includes(color)) return cfg.service.idleCount;
-    return cfg.service.desiredCount;
+    if (!cfg.slots[color]) return 0;
+    return isIdle(cfg, color) ? cfg.service.idleCount : cfg.service.desiredCount;
+}
+
+/** A filled slot scaled down by `finish`: no traffic, `idle: true`. */
+export function isIdle(cfg: SwitchyardConfig, color: Color): boolean {
+    return cfg.slots[color]?.idle === true && !colorsWithTraffic(cfg).includes(color);
 }
 
 /** Whether a colour has an ECS service at all (an empty slot has only its target group). */
