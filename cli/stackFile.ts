@@ -126,7 +126,7 @@ export function applyEditsToDocument(doc: Document, edits: readonly Edit[]): voi
         if (edit.note !== undefined) {
             const node = parent.get(key, true);
             if (isScalar(node)) {
-                const kept = (node.comment ?? "").replace(/\s*previous: \S+/, "").trim();
+                const kept = (node.comment ?? "").replace(/;?\s*previous: \S+/, "").trim();
                 node.comment = ` ${kept ? `${kept}; ` : ""}${edit.note}`;
             }
         }
@@ -221,9 +221,90 @@ export function writeEdits(file: StackFile, edits: readonly Edit[]): WriteResult
 
 /** The file's text after the edits (nothing is written). */
 export function renderEdits(file: StackFile, edits: readonly Edit[]): string {
+    const options = toStringOptions(file.text);
     const doc = parseStackText(file.text);
+    const unedited = doc.toString(options);
     applyEditsToDocument(doc, edits);
-    return doc.toString(toStringOptions(file.text));
+    return keepLayout(file.text, unedited, doc.toString(options));
+}
+
+/**
+ * The yaml library re-emits a document in its own spacing (`value # comment`, one space). Where
+ * the original differs only in such spacing (aligned comments), lines the edit did not touch are
+ * copied from the original and a changed line keeps its comment's column, so the diff shows
+ * exactly the edited lines. `unedited` is the library's rendering of the original document.
+ */
+export function keepLayout(original: string, unedited: string, edited: string): string {
+    if (original === unedited) return edited;
+    const o = original.split("\n");
+    const a = unedited.split("\n");
+    const b = edited.split("\n");
+    const squash = (line: string) => line.replace(/\s+/g, "");
+    if (o.length !== a.length || o.some((line, i) => squash(line) !== squash(a[i]))) return edited;
+    const out: string[] = [];
+    let removed: number[] = [];
+    const keyOfLine = (line: string) => /^\s*(?:- )?([^:#]+):/.exec(line)?.[1].trim();
+    for (const op of diffLines(a, b)) {
+        if (op.kind === "same") {
+            out.push(o[op.a]);
+            removed = [];
+        } else if (op.kind === "removed") {
+            removed.push(op.a);
+        } else {
+            const line = b[op.b];
+            const was = removed.find((i) => keyOfLine(a[i]) !== undefined && keyOfLine(a[i]) === keyOfLine(line));
+            out.push(was === undefined ? line : alignComment(line, o[was]));
+        }
+    }
+    return out.join("\n");
+}
+
+/** Moves `line`'s comment to the column of `model`'s comment, when it fits. */
+function alignComment(line: string, model: string): string {
+    const at = commentStart(line);
+    const column = commentStart(model);
+    if (at < 0 || column < 0) return line;
+    const value = line.slice(0, at).trimEnd();
+    return value.length < column ? value.padEnd(column) + line.slice(at) : line;
+}
+
+/** Index of the `#` that starts a line comment, outside quotes; -1 if none. */
+function commentStart(line: string): number {
+    let quote: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (quote) {
+            if (c === quote) quote = undefined;
+        } else if (c === "'" || c === '"') {
+            quote = c;
+        } else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]))) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+type LineOp = { kind: "same"; a: number; b: number } | { kind: "removed"; a: number } | { kind: "added"; b: number };
+
+/** A longest-common-subsequence line diff (stack files are small). */
+function diffLines(a: readonly string[], b: readonly string[]): LineOp[] {
+    const n = a.length;
+    const m = b.length;
+    const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) {
+        for (let j = m - 1; j >= 0; j--) {
+            lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+        }
+    }
+    const ops: LineOp[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+        if (i < n && j < m && a[i] === b[j]) ops.push({ kind: "same", a: i++, b: j++ });
+        else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ kind: "added", b: j++ });
+        else ops.push({ kind: "removed", a: i++ });
+    }
+    return ops;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

@@ -1,0 +1,126 @@
+/** Shared fixtures for the release-tool tests: digests, raw configs and stack-file text. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RawConfig, SwitchyardConfig, parseConfig } from "../../lib/config";
+import { Edit, StepResult, applyEdits } from "../../lib/release";
+import { Io, main } from "../../cli/main";
+
+export const REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web";
+
+/** A digest-pinned reference whose 64 hex digits are `hex` repeated. */
+export function digest(hex: string): string {
+    return `${REPO}@sha256:${hex.repeat(64 / hex.length)}`;
+}
+
+export const A = digest("a");
+export const B = digest("b");
+export const C = digest("c");
+
+/** A valid blue-green raw config: blue live with image A, green empty; `over` replaces top-level keys. */
+export function raw(over: Record<string, unknown> = {}): Record<string, unknown> {
+    return { service: { name: "web", desiredCount: 2 }, slots: { blue: { image: A } }, traffic: { live: "blue" }, ...over };
+}
+
+export function cfg(over: Record<string, unknown> = {}, stack = "dev"): SwitchyardConfig {
+    return parseConfig(raw(over), stack);
+}
+
+/** The edits of a successful step, failing the test with the refusal otherwise. */
+export function edits(result: StepResult): readonly Edit[] {
+    if (!result.ok) throw new Error(`expected the step to succeed, it refused: ${result.refusal}`);
+    return result.edits;
+}
+
+export function refusal(result: StepResult): string {
+    if (result.ok) throw new Error(`expected a refusal, got edits ${JSON.stringify(result.edits)}`);
+    return result.refusal;
+}
+
+/** Applies a successful step's edits and parses the result (which must be valid). */
+export function after(raw: RawConfig, result: StepResult, stack = "dev"): { raw: Record<string, unknown>; cfg: SwitchyardConfig } {
+    const next = applyEdits(raw, edits(result));
+    return { raw: next, cfg: parseConfig(next, stack) };
+}
+
+/** A temporary directory holding the given stack files (name → text). */
+export function stackDir(files: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-release-"));
+    for (const [stack, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
+    return dir;
+}
+
+export function read(dir: string, stack: string): string {
+    return fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");
+}
+
+export interface Run {
+    readonly code: number;
+    readonly out: string;
+    readonly err: string;
+}
+
+/** Runs the CLI in-process. */
+export async function run(argv: string[], env: NodeJS.ProcessEnv = { PATH: "" }): Promise<Run> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), env };
+    const code = await main(argv, io);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** A dev stack file with a comment on every key, in the yaml library's own layout. */
+export const COMMENTED = `# dev stack: comments on every key must survive the release tool
+encryptionsalt: v1:abc= # salt
+config:
+  aws:region: eu-west-1 # region
+  # the service
+  switchyard:service: # service settings
+    name: web # resource prefix
+    desiredCount: 2 # tasks with traffic
+    idleCount: 1 # tasks after finish
+
+  # the two colours
+  switchyard:slots: # builds
+    blue: # blue slot
+      image: ${A} # blue digest
+      schema: [3, 4] # blue schema support
+    green: # green slot
+      image: ${B} # green digest
+      schema: [3, 4] # green schema support
+  switchyard:traffic: # who gets traffic
+    live: blue # live colour
+    routes: # partial deployment
+      - color: green # beta users
+        header: # by header
+          name: x-beta-user # header name
+          values: [alice, bob] # header values
+  switchyard:testAccess: # test listener
+    cidrs: [10.0.0.0/8] # who may test
+  switchyard:database: # database
+    schema: 3 # current schema
+# end of file
+`;
+
+/** A stack file laid out by hand: aligned comments, padded flow lists (like the committed ones). */
+export const ALIGNED = `# aligned comments, as people write them
+config:
+  aws:region: eu-west-1
+  switchyard:service:
+    name: web
+    desiredCount: 2          # tasks per colour with traffic
+  switchyard:slots:
+    # blue serves production
+    blue:
+      image: ${A}   # first release
+      schema: [ 3, 4 ]
+    green:
+      build: ./app           # built by pulumi up
+  switchyard:traffic:
+    live: blue               # the colour that serves production
+    canary:
+      percent: 10            # share for green
+      stickiness: 3600       # seconds
+  switchyard:testAccess:
+    cidrs: [10.0.0.0/8]      # who may reach the test listener
+`;
