@@ -177,7 +177,9 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
     const registry = { keepImages: p.int("switchyard:registry.keepImages", registryRaw?.keepImages, { min: 1, max: 1000, default: 30 }) };
 
     if (traffic) {
-        checkTrafficColors(p, { slots, traffic, database });
+        // A slot that was given but is invalid is already reported; do not also call it empty.
+        const given = (c: Color) => typeof raw.slots === "object" && raw.slots !== null && (raw.slots as Record<string, unknown>)[c] != null;
+        checkTrafficColors(p, { slots, traffic, database }, given);
     }
     p.throwIfAny();
     return {
@@ -563,6 +565,7 @@ function parseAlarms(p: Problems, value: unknown): AlarmSettings {
 function checkTrafficColors(
     p: Problems,
     cfg: Pick<SwitchyardConfig, "slots" | "traffic" | "database">,
+    given: (color: Color) => boolean,
 ): void {
     const reasons = new Map<Color, string[]>();
     const give = (color: Color, why: string) => reasons.set(color, [...(reasons.get(color) ?? []), why]);
@@ -573,6 +576,7 @@ function checkTrafficColors(
         const slot = cfg.slots[color];
         const because = why.join(", ");
         if (!slot) {
+            if (given(color)) continue;
             p.add(`switchyard:slots.${color} is empty but ${color} receives traffic (${because}); give it an image or build, or move the traffic`);
             continue;
         }

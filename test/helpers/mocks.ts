@@ -39,7 +39,7 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
         case "aws:ecs/cluster:Cluster":
             return { arn, name: `${name}-cluster` };
         case "aws:cloudwatch/logGroup:LogGroup":
-            return { arn, name: inputs.name ?? `${name}-logs` };
+            return { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${inputs.name ?? name}`, name: inputs.name ?? name };
         default:
             return { arn };
     }
