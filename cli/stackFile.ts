@@ -169,12 +169,13 @@ function ensureMap(doc: Document, full: (string | number)[]): import("yaml").YAM
             throw new CliError(`cannot edit ${full.join(".")}: ${String(key)} is ${isSeq(child) ? "a list" : "a value"}, not a map`);
         }
         const created = doc.createNode({}) as import("yaml").YAMLMap;
-        if (isScalar(child)) {
-            // Keep the comment of a `key:` (null) line that is now filled in.
-            created.commentBefore = child.commentBefore;
-            created.comment = child.comment;
-        }
         map.set(key, created);
+        const pair = map.items.find((p) => keyOf(p.key) === key);
+        if (isScalar(child) && pair && isScalar(pair.key)) {
+            // Keep the comment of a `key:` (null) line that is now filled in, on that line.
+            if (child.comment) pair.key.comment = child.comment;
+            if (child.commentBefore) created.commentBefore = child.commentBefore;
+        }
         map = created;
     }
     return map;
@@ -239,24 +240,58 @@ export function keepLayout(original: string, unedited: string, edited: string): 
     const o = original.split("\n");
     const a = unedited.split("\n");
     const b = edited.split("\n");
+    // Which original line each line of the library's rendering stands for (equal but for spacing).
     const squash = (line: string) => line.replace(/\s+/g, "");
-    if (o.length !== a.length || o.some((line, i) => squash(line) !== squash(a[i]))) return edited;
+    const toOriginal = new Map<number, number>();
+    for (const op of diffLines(a.map(squash), o.map(squash))) if (op.kind === "same") toOriginal.set(op.a, op.b);
     const out: string[] = [];
+    let nextOriginal = 0;
+    const catchUp = (upTo: number) => {
+        // Original lines the library dropped (e.g. blank lines) come along with their neighbours.
+        const mapped = new Set(toOriginal.values());
+        for (; nextOriginal < upTo; nextOriginal++) if (!mapped.has(nextOriginal)) out.push(o[nextOriginal]);
+        nextOriginal = Math.max(nextOriginal, upTo + 1);
+    };
     let removed: number[] = [];
     const keyOfLine = (line: string) => /^\s*(?:- )?([^:#]+):/.exec(line)?.[1].trim();
     for (const op of diffLines(a, b)) {
-        if (op.kind === "same") {
-            out.push(o[op.a]);
-            removed = [];
-        } else if (op.kind === "removed") {
-            removed.push(op.a);
-        } else {
+        if (op.kind === "added") {
             const line = b[op.b];
-            const was = removed.find((i) => keyOfLine(a[i]) !== undefined && keyOfLine(a[i]) === keyOfLine(line));
-            out.push(was === undefined ? line : alignComment(line, o[was]));
+            const was = removed.find((i) => toOriginal.has(i) && keyOfLine(a[i]) !== undefined && keyOfLine(a[i]) === keyOfLine(line));
+            out.push(was === undefined ? line : alignComment(line, o[toOriginal.get(was)!]));
+            continue;
+        }
+        const at = toOriginal.get(op.a);
+        if (op.kind === "removed") {
+            removed.push(op.a);
+            if (at !== undefined) catchUp(at);
+            continue;
+        }
+        removed = [];
+        if (at !== undefined) {
+            catchUp(at);
+            out.push(o[at]);
+        } else if (a[op.a].trim() !== "") {
+            out.push(a[op.a]); // a line the library added: keep it unless it is only spacing
         }
     }
-    return out.join("\n");
+    catchUp(o.length);
+    const result = out.join("\n");
+    // Safety net: the result must mean exactly what the library's rendering means.
+    const check = parseDocument(result);
+    const sameData = check.errors.length === 0 && sameJson(check.toJS(), parseDocument(edited).toJS());
+    const sameComments = commentsOf(result).join("\n") === commentsOf(edited).join("\n");
+    return sameData && sameComments ? result : edited;
+}
+
+function commentsOf(text: string): string[] {
+    return text
+        .split("\n")
+        .map((line) => {
+            const at = commentStart(line);
+            return at < 0 ? "" : line.slice(at + 1).trim();
+        })
+        .filter(Boolean);
 }
 
 /** Moves `line`'s comment to the column of `model`'s comment, when it fits. */
@@ -264,6 +299,7 @@ function alignComment(line: string, model: string): string {
     const at = commentStart(line);
     const column = commentStart(model);
     if (at < 0 || column < 0) return line;
+    if (column - model.slice(0, column).trimEnd().length <= 1) return line; // not aligned: one space, as the library writes it
     const value = line.slice(0, at).trimEnd();
     return value.length < column ? value.padEnd(column) + line.slice(at) : line;
 }
@@ -301,8 +337,8 @@ function diffLines(a: readonly string[], b: readonly string[]): LineOp[] {
     let j = 0;
     while (i < n || j < m) {
         if (i < n && j < m && a[i] === b[j]) ops.push({ kind: "same", a: i++, b: j++ });
-        else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ kind: "added", b: j++ });
-        else ops.push({ kind: "removed", a: i++ });
+        else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ kind: "removed", a: i++ });
+        else ops.push({ kind: "added", b: j++ });
     }
     return ops;
 }
