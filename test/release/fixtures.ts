@@ -38,14 +38,20 @@ export function refusal(result: StepResult): string {
 }
 
 /** Applies a successful step's edits and parses the result (which must be valid). */
-export function after(raw: RawConfig, result: StepResult, stack = "dev"): { raw: Record<string, unknown>; cfg: SwitchyardConfig } {
+export function applied(raw: RawConfig, result: StepResult, stack = "dev"): { raw: Record<string, unknown>; cfg: SwitchyardConfig } {
     const next = applyEdits(raw, edits(result));
     return { raw: next, cfg: parseConfig(next, stack) };
 }
 
-/** A temporary directory holding the given stack files (name → text). */
+const created: string[] = [];
+after(() => {
+    for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory holding the given stack files (name → text), removed after the run. */
 export function stackDir(files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-release-"));
+    created.push(dir);
     for (const [stack, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), text);
     return dir;
 }

@@ -161,7 +161,8 @@ describe("release steps (properties)", () => {
                 const before = parseConfig(raw, "dev");
                 const flipped = release.flip(before, { digest: pin });
                 fc.pre(flipped.ok);
-                const mid = release.applyEdits(raw, (flipped as { edits: release.Edit[] }).edits);
+                if (!flipped.ok) return;
+                const mid = release.applyEdits(raw, flipped.edits);
                 const midCfg = parseConfig(mid, "dev");
                 assert.notEqual(midCfg.traffic.live, before.traffic.live);
                 const back = release.rollback(midCfg);

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { parseConfig } from "../../lib/config";
 import * as release from "../../lib/release";
-import { A, B, C, after, cfg, edits, raw, refusal } from "./fixtures";
+import { A, B, C, applied, cfg, edits, raw, refusal } from "./fixtures";
 
 const blueGreenWithGreen = (over: Record<string, unknown> = {}) => ({
     slots: { blue: { image: A, schema: [3, 4] }, green: { image: B, schema: [3, 4] } },
@@ -15,7 +15,7 @@ describe("release steps", () => {
             const r = raw();
             const res = release.start(cfg(), { image: B });
             assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "green", "image"], value: B, replaces: "build", note: undefined }]);
-            const next = after(r, res).cfg;
+            const next = applied(r, res).cfg;
             assert.deepEqual(next.slots.green, { kind: "image", image: B, schema: undefined, idle: false });
             assert.deepEqual(next.traffic, parseConfig(r, "dev").traffic);
             assert.match((res as { summary: string }).summary, /^green \(candidate\) now holds web@sha256:bbbbbbbbbbbb .*Next: pulumi up --stack dev/);
@@ -27,13 +27,13 @@ describe("release steps", () => {
                 traffic: { live: "blue" },
             });
             // previous cannot coexist with an idle candidate, so test previous separately below
-            const next = after(r, release.start(cfg(r), { image: C })).raw;
+            const next = applied(r, release.start(cfg(r), { image: C })).raw;
             assert.deepEqual((next.slots as Record<string, unknown>).green, { schema: [3], image: C });
         });
 
         it("clears traffic.previous: a new release starts a new cycle", () => {
             const r = raw({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } });
-            const next = after(r, release.start(cfg(r), { image: C }));
+            const next = applied(r, release.start(cfg(r), { image: C }));
             assert.equal(next.cfg.traffic.previous, undefined);
             assert.equal(next.cfg.slots.blue?.kind === "image" && next.cfg.slots.blue.image, C);
             assert.equal(next.cfg.traffic.live, "green");
@@ -41,9 +41,9 @@ describe("release steps", () => {
 
         it("sets a build context and the given schema (versions or range)", () => {
             const r = raw({ database: { schema: 4 } });
-            const versions = after(r, release.start(cfg(r), { build: "./app", schema: { versions: [4, 5] } })).raw;
+            const versions = applied(r, release.start(cfg(r), { build: "./app", schema: { versions: [4, 5] } })).raw;
             assert.deepEqual((versions.slots as Record<string, unknown>).green, { build: "./app", schema: [4, 5] });
-            const range = after(r, release.start(cfg(r), { image: B, schema: { min: 3, max: 5 } })).raw;
+            const range = applied(r, release.start(cfg(r), { image: B, schema: { min: 3, max: 5 } })).raw;
             assert.deepEqual((range.slots as Record<string, unknown>).green, { image: B, schema: { min: 3, max: 5 } });
         });
 
@@ -81,14 +81,14 @@ describe("release steps", () => {
             const res = release.start(cfg(r), { image: B });
             assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "blue", "image"], value: B, replaces: "build", note: `previous: ${A}` }]);
             assert.match((res as { summary: string }).summary, /only fleet, rolling/);
-            assert.equal(after(r, res).cfg.traffic.live, "blue");
+            assert.equal(applied(r, res).cfg.traffic.live, "blue");
         });
     });
 
     describe("canary", () => {
         const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 5, stickiness: 60 } } }));
         it("sets the percent and keeps stickiness", () => {
-            const next = after(r, release.canary(cfg(r), { percent: 25 })).cfg;
+            const next = applied(r, release.canary(cfg(r), { percent: 25 })).cfg;
             assert.deepEqual(next.traffic.canary, { percent: 25, stickiness: 60 });
         });
         it("refuses out-of-range percents", () => {
@@ -118,7 +118,7 @@ describe("release steps", () => {
         it("makes the candidate live, removes the canary, records previous", () => {
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 50 } } }));
             const res = release.flip(cfg(r));
-            const next = after(r, res).cfg;
+            const next = applied(r, res).cfg;
             assert.deepEqual(next.traffic, { live: "green", canary: undefined, routes: [], previous: "blue" });
             assert.equal(next.slots.blue?.idle, false);
             assert.match((res as { summary: string }).summary, /^green is now live \(was blue\); blue stays warm for rollback\. Next: pulumi up --stack dev, then verify; later finish$/);
@@ -126,7 +126,7 @@ describe("release steps", () => {
         it("leaves routes to the candidate and says so", () => {
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["1"] } }] } }));
             const res = release.flip(cfg(r));
-            assert.equal(after(r, res).cfg.traffic.routes.length, 1);
+            assert.equal(applied(r, res).cfg.traffic.routes.length, 1);
             assert.match((res as { summary: string }).summary, /1 route to green left as they are/);
         });
         it("refuses when a route sends traffic to the old live colour", () => {
@@ -135,7 +135,7 @@ describe("release steps", () => {
         });
         it("pins a build slot to the given digest as it goes live", () => {
             const r = raw({ slots: { blue: { image: A }, green: { build: "./app", schema: [3] } } });
-            const next = after(r, release.flip(cfg(r), { digest: B })).raw;
+            const next = applied(r, release.flip(cfg(r), { digest: B })).raw;
             assert.deepEqual((next.slots as Record<string, unknown>).green, { schema: [3], image: B });
         });
         it("refuses a build slot without a digest, saying how to pass one", () => {
@@ -162,23 +162,23 @@ describe("release steps", () => {
     describe("rollback", () => {
         it("after a flip: previous is live again, previous removed (the flip reversed)", () => {
             const r = raw(blueGreenWithGreen());
-            const flipped = after(r, release.flip(cfg(r)));
-            const back = after(flipped.raw, release.rollback(flipped.cfg));
+            const flipped = applied(r, release.flip(cfg(r)));
+            const back = applied(flipped.raw, release.rollback(flipped.cfg));
             assert.deepEqual(back.raw, r);
         });
         it("after a flip, keeps routes as they were before it", () => {
             const routes = [{ color: "green", cookie: { name: "beta", value: "1" } }];
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", routes } }));
-            const flipped = after(r, release.flip(cfg(r)));
+            const flipped = applied(r, release.flip(cfg(r)));
             const res = release.rollback(flipped.cfg);
-            assert.deepEqual(after(flipped.raw, res).raw, r);
+            assert.deepEqual(applied(flipped.raw, res).raw, r);
             assert.match((res as { summary: string }).summary, /1 route kept as before the flip \(rollback again removes them\)/);
         });
         it("during a canary or with routes: removes both, live stays", () => {
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 20 }, routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }] } }));
             const res = release.rollback(cfg(r));
             assert.deepEqual(edits(res), [{ op: "delete", path: ["traffic", "canary"] }, { op: "delete", path: ["traffic", "routes"] }]);
-            assert.deepEqual(after(r, res).cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
+            assert.deepEqual(applied(r, res).cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
             assert.match((res as { summary: string }).summary, /^removed canary 20% and 1 route; blue serves all production traffic/);
         });
         it("refuses when there is nothing to roll back", () => {
@@ -200,7 +200,7 @@ describe("release steps", () => {
             const r = raw({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } });
             const res = release.finish(cfg(r));
             assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "blue", "idle"], value: true }, { op: "delete", path: ["traffic", "previous"] }]);
-            const next = after(r, res).cfg;
+            const next = applied(r, res).cfg;
             assert.equal(next.slots.blue?.idle, true);
             assert.equal(next.traffic.previous, undefined);
         });
@@ -222,14 +222,14 @@ describe("release steps", () => {
             const dev = cfg({ slots: { blue: { image: A }, green: { image: B, schema: { min: 3, max: 4 } } }, traffic: { live: "green", previous: "blue" } });
             const prodRaw = raw({ slots: { blue: { image: A, schema: [3] }, green: { image: C, schema: [9], idle: true } }, database: { schema: 3 }, environment: "production", testAccess: { cidrs: ["10.0.0.0/8"] } });
             const res = release.promote(dev, cfg(prodRaw, "prod"));
-            const next = after(prodRaw, res, "prod");
+            const next = applied(prodRaw, res, "prod");
             assert.deepEqual((next.raw.slots as Record<string, unknown>).green, { image: B, schema: { min: 3, max: 4 } });
             assert.equal(next.cfg.traffic.live, "blue");
             assert.match((res as { summary: string }).summary, /^from dev \(live green\): green \(candidate\) now holds.*pulumi up --stack prod/);
         });
         it("removes the target slot's schema when the promoted build declares none", () => {
             const prodRaw = raw({ slots: { blue: { image: A }, green: { image: C, schema: [3] } } });
-            const next = after(prodRaw, release.promote(cfg(), cfg(prodRaw, "stage")), "stage");
+            const next = applied(prodRaw, release.promote(cfg(), cfg(prodRaw, "stage")), "stage");
             assert.deepEqual((next.raw.slots as Record<string, unknown>).green, { image: A });
         });
         it("refuses a source whose live slot is a build", () => {
