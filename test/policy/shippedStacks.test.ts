@@ -1,0 +1,55 @@
+/**
+ * The committed stacks comply with the switchyard policy pack: each policy runs against the
+ * resources that Pulumi.dev.yaml and Pulumi.prod.yaml register under the mocks.
+ */
+import { strict as assert } from "node:assert";
+import { defaultEnvironment } from "../../lib/config";
+import { TAG_ROLE as LIB_TAG_ROLE, TAG_STACK as LIB_TAG_STACK } from "../../lib/tags";
+import { PRODUCTION_STACKS, TAG_ROLE, TAG_STACK, policies, productionAlbHardening } from "../../policy/policies";
+import { Recorded } from "../helpers/mocks";
+import { evaluate, stackFileConfig } from "../helpers/program";
+import { messages, runPolicies } from "./helpers";
+
+describe("policy pack: shipped stacks", () => {
+    const stacks: Record<string, Recorded[]> = {};
+
+    before(async () => {
+        for (const stack of ["dev", "prod"]) {
+            stacks[stack] = (await evaluate(stack, stackFileConfig(stack))).resources;
+        }
+    });
+
+    it("dev complies with every policy, advisory ones included", async () => {
+        const run = await runPolicies(policies, stacks.dev);
+        assert.deepEqual(run.violations, []);
+    });
+
+    it("prod complies with every policy, advisory ones included", async () => {
+        const run = await runPolicies(policies, stacks.prod);
+        assert.deepEqual(run.violations, []);
+    });
+
+    it("every policy applies to some resource of prod (the checks above are not vacuous)", async () => {
+        const run = await runPolicies(policies, stacks.prod);
+        assert.deepEqual([...run.applied].sort(), policies.map((p) => p.name).sort());
+    });
+
+    it("dev is not production: rule 4 stays quiet there only because of its environment", async () => {
+        const run = await runPolicies([productionAlbHardening], stacks.dev, {
+            [productionAlbHardening.name]: { environment: "production" },
+        });
+        assert.deepEqual(messages(run), [
+            "load balancer web-alb is production (policy config environment: production) but enableDeletionProtection is not true; " +
+                "set enableDeletionProtection: true (switchyard does when switchyard:environment is production) so it cannot be deleted by accident",
+            "production listener web-prod-listener is production (policy config environment: production) but listens on HTTP:80 " +
+                "with default action forward; production traffic must use HTTPS on 443 and port 80 may only redirect to HTTPS: " +
+                "set switchyard:https.certificateArn to an ACM certificate",
+        ]);
+    });
+
+    it("uses switchyard's tag names and production stack names", () => {
+        assert.equal(TAG_STACK, LIB_TAG_STACK);
+        assert.equal(TAG_ROLE, LIB_TAG_ROLE);
+        for (const stack of PRODUCTION_STACKS) assert.equal(defaultEnvironment(stack), "production", stack);
+    });
+});
