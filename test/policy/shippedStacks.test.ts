@@ -3,11 +3,13 @@
  * resources that Pulumi.dev.yaml and Pulumi.prod.yaml register under the mocks.
  */
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { defaultEnvironment } from "../../lib/config";
 import { TAG_ROLE as LIB_TAG_ROLE, TAG_STACK as LIB_TAG_STACK } from "../../lib/tags";
 import { PRODUCTION_STACKS, TAG_ROLE, TAG_STACK, policies, productionAlbHardening } from "../../policy/policies";
 import { Recorded } from "../helpers/mocks";
-import { evaluate, stackFileConfig } from "../helpers/program";
+import { ROOT, evaluate, stackFileConfig } from "../helpers/program";
 import { messages, runPolicies } from "./helpers";
 
 describe("policy pack: shipped stacks", () => {
@@ -34,10 +36,10 @@ describe("policy pack: shipped stacks", () => {
         assert.deepEqual([...run.applied].sort(), policies.map((p) => p.name).sort());
     });
 
-    it("dev is not production: rule 4 stays quiet there only because of its environment", async () => {
-        const run = await runPolicies([productionAlbHardening], stacks.dev, {
-            [productionAlbHardening.name]: { environment: "production" },
-        });
+    it("dev is not production: rule 4 fires there under policy/production.config.json", async () => {
+        const config = JSON.parse(readFileSync(path.join(ROOT, "policy/production.config.json"), "utf8"));
+        assert.deepEqual(config, { [productionAlbHardening.name]: { environment: "production" } });
+        const run = await runPolicies([productionAlbHardening], stacks.dev, config);
         assert.deepEqual(messages(run), [
             "load balancer web-alb is production (policy config environment: production) but enableDeletionProtection is not true; " +
                 "set enableDeletionProtection: true (switchyard does when switchyard:environment is production) so it cannot be deleted by accident",
@@ -45,6 +47,15 @@ describe("policy pack: shipped stacks", () => {
                 "with default action forward; production traffic must use HTTPS on 443 and port 80 may only redirect to HTTPS: " +
                 "set switchyard:https.certificateArn to an ACM certificate",
         ]);
+    });
+
+    it("declares the Pulumi SDKs at the root package.json's versions (it resolves the root node_modules)", () => {
+        const read = (file: string) => JSON.parse(readFileSync(path.join(ROOT, file), "utf8"));
+        const root = read("package.json");
+        const pack = read("policy/package.json");
+        for (const [name, version] of Object.entries<string>(pack.dependencies)) assert.equal(version, root.dependencies[name], name);
+        for (const [name, version] of Object.entries<string>(pack.devDependencies)) assert.equal(version, root.devDependencies[name], name);
+        assert.ok(pack.version, "PolicyPack reads its version from package.json");
     });
 
     it("uses switchyard's tag names and production stack names", () => {
