@@ -16,6 +16,7 @@ import {
     ResourceValidationArgs,
     ResourceValidationPolicy,
     StackValidationPolicy,
+    UnknownValueError,
     validateResourceOfType,
 } from "@pulumi/policy";
 
@@ -197,8 +198,9 @@ function checkProductionWeights(listener: ListenerProps, args: ResourceValidatio
     for (const action of listener.defaultActions) {
         const groups = action.type === "forward" ? action.forward?.targetGroups : undefined;
         if (!groups) continue;
-        const parts = groups.map((g) => `${shortArn(g.arn)} ${g.weight ?? "(no weight)"}`).join(" + ");
         const weights = groups.map((g) => g.weight);
+        // ARNs are unknown in a preview of new target groups: name them by position then.
+        const parts = groups.map((g, i) => `${whenKnown(() => shortArn(g.arn), `target group ${i + 1}`)} ${g.weight ?? "(no weight)"}`).join(" + ");
         const bad = weights.some((w) => typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 100);
         const sum = weights.reduce<number>((s, w) => s + (w ?? 0), 0);
         if (bad || sum !== 100) {
@@ -364,6 +366,16 @@ function makeRule(
         covers: (port) => !icmp && port >= from && port <= to,
         onlyPorts: (ports) => icmp || (from === to && ports.includes(from)),
     };
+}
+
+/** `read()`, or `fallback` when it reads a value that is unknown during preview. */
+function whenKnown<T>(read: () => T, fallback: T): T {
+    try {
+        return read();
+    } catch (e) {
+        if (e instanceof UnknownValueError) return fallback;
+        throw e;
+    }
 }
 
 /** `arn:aws:elasticloadbalancing:…:targetgroup/web-blue-tg-123/abc` → `web-blue-tg-123`. */

@@ -4,6 +4,7 @@
  * it is produced that way (the policy then guards what lib/config.ts lets through); otherwise a
  * recorded resource of the shipped stacks is changed.
  */
+import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import { strict as assert } from "node:assert";
 import {
     ecrImmutableAndScanned,
@@ -201,6 +202,21 @@ describe("policy pack: violations", () => {
             const run = await runPolicies([productionWeightsSumTo100], bad);
             assert.equal(run.violations.length, 1);
             assert.match(run.violations[0].message, /weights web-blue-tg 150 \+ web-green-tg -50 = 100; each weight must be a whole number 0\.\.100/);
+        });
+
+        it("still checks the weights in a preview, where new target groups' ARNs are unknown", async () => {
+            // The value the engine sends for an unknown string (@pulumi/policy's proxy throws on reading it).
+            const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+            assert.throws(() => unknownCheckingProxy({ arn: UNKNOWN }).arn, UnknownValueError);
+            const preview = (w: [number, number]) =>
+                replacing(prod, LISTENER, "web-prod-listener", (inputs) => {
+                    inputs.defaultActions[0].forward.targetGroups.forEach((g: any, i: number) => Object.assign(g, { arn: UNKNOWN, weight: w[i] }));
+                });
+            assert.deepEqual((await runPolicies([productionWeightsSumTo100], preview([100, 0]))).violations, []);
+            assert.deepEqual(messages(await runPolicies([productionWeightsSumTo100], preview([90, 20]))), [
+                "production listener web-prod-listener forwards with weights target group 1 90 + target group 2 20 = 110; " +
+                    "each weight must be a whole number 0..100 and together they must be 100: fix switchyard:traffic (live, canary.percent) rather than the listener",
+            ]);
         });
 
         it("leaves the test listener's weights alone (it is not production)", async () => {
