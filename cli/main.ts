@@ -66,6 +66,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .addOption(new Option("--image <ref>", "a digest-pinned image: <repo>@sha256:<digest>").conflicts("build"))
         .addOption(new Option("--build <context>", "a Docker context that pulumi up builds and pushes").conflicts("image"))
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
+        .option("--live-digest <ref>", "when the live slot is a build: the digest it runs (default: pulumi stack output images)")
         .action((opts, cmd: Command) => {
             if (opts.image === undefined && opts.build === undefined) cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
             startCommand(opts, io);

@@ -14,7 +14,6 @@ import {
     Slot,
     SwitchyardConfig,
     formatSchema,
-    otherColor,
     parseConfig,
     supportsSchema,
 } from "./config";
@@ -133,6 +132,11 @@ export interface StartArgs {
     readonly build?: string;
     /** The build's schema support; undefined keeps the slot's current `schema`, null removes it. */
     readonly schema?: SchemaSupport | null;
+    /**
+     * The digest the live slot was pushed as, when that slot is a `build`: start pins it, so
+     * nothing can rebuild the live colour while the candidate is released.
+     */
+    readonly liveDigest?: string;
 }
 
 /**
@@ -165,11 +169,13 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
             );
         }
     }
-    const other = cfg.slots[otherColor(target)];
-    if (args.build !== undefined && other?.kind === "build") {
+    const live = cfg.slots[cfg.traffic.live];
+    const pinLive = !rolling && live?.kind === "build";
+    if (pinLive && (args.liveDigest === undefined || !DIGEST_PATTERN.test(args.liveDigest))) {
         return refuse(
-            `${otherColor(target)} already builds ${other.context} and at most one slot may build; ` +
-                `pin the new build by digest with --image instead`,
+            `${cfg.traffic.live} (live) is a build (${live.context}) and start pins it to its digest first, so the live colour cannot be ` +
+                `rebuilt during the release, but ${args.liveDigest === undefined ? "no digest was given and the pulumi CLI could not supply it" : `--live-digest ${args.liveDigest} is not <repo>@sha256:<64 hex>`}; ` +
+                `pass --live-digest <repo>@sha256:<digest> (it is ${cfg.traffic.live} in: pulumi stack output images --json --stack ${cfg.stack})`,
         );
     }
     const schema = args.schema === undefined ? slot?.schema : (args.schema ?? undefined);
@@ -179,6 +185,7 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
 
     const base = ["slots", target] as const;
     const edits: Edit[] = [];
+    if (pinLive) edits.push(set(["slots", cfg.traffic.live, "image"], args.liveDigest, { replaces: "build" }));
     if (args.image !== undefined) {
         const note = rolling && slot?.kind === "image" && slot.image !== args.image ? `previous: ${slot.image}` : undefined;
         edits.push(set([...base, "image"], args.image, { replaces: "build", note }));
@@ -200,7 +207,9 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
                 next(cfg, "then verify; to undo, start the previous digest again"),
         );
     }
-    const previousNote = cfg.traffic.previous ? `; ${cfg.traffic.previous} is no longer kept for rollback (new release cycle)` : "";
+    const previousNote =
+        (cfg.traffic.previous ? `; ${cfg.traffic.previous} is no longer kept for rollback (new release cycle)` : "") +
+        (pinLive ? `; ${cfg.traffic.live} (live) pinned to ${shortImage(args.liveDigest!)}` : "");
     return done(
         edits,
         `${target} (candidate) now holds ${newBuild}${schemaNote} (${was}), warm on the test listener; ` +

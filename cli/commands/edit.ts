@@ -32,9 +32,19 @@ function report(file: StackFile, io: Io, outcome: release.Outcome): void {
     io.out(changed ? outcome.summary : `${file.path} unchanged: it already says that. ${outcome.summary}`);
 }
 
-export function startCommand(opts: StackOptions & { image?: string; build?: string; schema?: SchemaSupport }, io: Io): void {
+export function startCommand(
+    opts: StackOptions & { image?: string; build?: string; schema?: SchemaSupport; liveDigest?: string },
+    io: Io,
+): void {
     const file = loadStackFile(opts.dir, opts.stack);
-    edit(file, io, (cfg) => release.start(cfg, { image: opts.image, build: opts.build, schema: opts.schema }));
+    edit(file, io, (cfg) => {
+        let liveDigest = opts.liveDigest;
+        // A live build slot is pinned by start; ask pulumi for its digest only then.
+        if (liveDigest === undefined && cfg.strategy === "blue-green" && cfg.slots[cfg.traffic.live]?.kind === "build") {
+            liveDigest = digestFromStackOutput(opts.stack, opts.dir, cfg.traffic.live, io.env);
+        }
+        return release.start(cfg, { image: opts.image, build: opts.build, schema: opts.schema, liveDigest });
+    });
 }
 
 export function canaryCommand(opts: StackOptions & { percent: number }, io: Io): void {

@@ -71,9 +71,24 @@ describe("release steps", () => {
             assert.match(refusal(release.start(cfg(kept), { image: C })), /schema kept from the slot.*1\.\.2, which does not include switchyard:database.schema 3/);
         });
 
-        it("refuses a second build slot", () => {
+        it("pins a live build slot to its digest, so only the candidate can change during the release", () => {
             const r = raw({ slots: { blue: { build: "./app" } } });
-            assert.match(refusal(release.start(cfg(r), { build: "./other" })), /blue already builds \.\/app and at most one slot may build/);
+            const res = release.start(cfg(r), { build: "./app", liveDigest: A });
+            assert.deepEqual(edits(res), [
+                { op: "set", path: ["slots", "blue", "image"], value: A, replaces: "build" },
+                { op: "set", path: ["slots", "green", "build"], value: "./app", replaces: "image" },
+            ]);
+            assert.match((res as { summary: string }).summary, /blue \(live\) pinned to web@sha256:aaaaaaaaaaaa/);
+            assert.deepEqual(applied(r, res).cfg.slots.blue, { kind: "image", image: A, schema: undefined, idle: false });
+        });
+
+        it("refuses to start while the live slot is a build and no digest for it is known", () => {
+            const r = raw({ slots: { blue: { build: "./app" } } });
+            assert.match(
+                refusal(release.start(cfg(r), { image: B })),
+                /blue \(live\) is a build \(\.\/app\) and start pins it to its digest first.*pass --live-digest <repo>@sha256:<digest>/,
+            );
+            assert.match(refusal(release.start(cfg(r), { image: B, liveDigest: "web:v1" })), /--live-digest web:v1 is not <repo>@sha256:<64 hex>/);
         });
 
         it("rolling: replaces the single slot's image and records the previous digest as a note", () => {
