@@ -10,13 +10,9 @@ import { ConfigError } from "../lib/problems";
 import { CliError, loadStackFile } from "./stackFile";
 import { Io, canaryCommand, finishCommand, flipCommand, promoteCommand, rollbackCommand, startCommand } from "./commands/edit";
 import { renderStatus, stackStatus } from "./commands/status";
+import { runVerify } from "./verify";
 
 export type { Io } from "./commands/edit";
-
-/** What cli/verify.ts exports; loaded lazily so this tool does not depend on it at build time. */
-interface VerifyModule {
-    runVerify(opts: { stack: string; dir: string; out?: (line: string) => void }): Promise<number>;
-}
 
 const processIo: Io = {
     out: (line) => process.stdout.write(`${line}\n`),
@@ -96,7 +92,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
     withStack(program.command("verify").description("compare AWS with the stack file"))
         .action(async (opts: { stack: string; dir: string }) => {
-            code = await (loadVerify().runVerify({ stack: opts.stack, dir: opts.dir, out: (line) => io.out(line) }));
+            code = await runVerify({ stack: opts.stack, dir: opts.dir, out: (line) => io.out(line) });
         });
 
     try {
@@ -107,18 +103,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (e instanceof CliError || e instanceof ConfigError) {
             io.err(`switchyard: ${e.message}`);
             return e instanceof CliError ? e.exitCode : 1;
-        }
-        throw e;
-    }
-}
-
-function loadVerify(): VerifyModule {
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require("./verify") as VerifyModule;
-    } catch (e) {
-        if ((e as { code?: string }).code === "MODULE_NOT_FOUND" && /[\\/]verify['"]?/.test(String((e as Error).message).split("\n")[0])) {
-            throw new CliError("verify is not available: cli/verify.ts is missing from this checkout");
         }
         throw e;
     }

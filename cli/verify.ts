@@ -3,14 +3,12 @@
  * (production weights, test listener, listener rules) and checks that every colour with traffic
  * has enough healthy targets. Exit codes: 0 in sync, 1 drift or unhealthy, 2 could not check.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { parse as parseYaml } from "yaml";
-import { RawConfig, SwitchyardConfig, parseConfig } from "../lib/config";
+import { SwitchyardConfig, parseConfig } from "../lib/config";
 import { ConfigError } from "../lib/problems";
 import { AwsError } from "../lib/aws/errors";
 import { findStack } from "../lib/aws/inspect";
 import { compareStack, formatTable } from "../lib/verify";
+import { CliError, StackFile, loadStackFile } from "./stackFile";
 
 export interface VerifyOptions {
     readonly stack: string;
@@ -52,23 +50,16 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
 
 /** Reads and validates `<dir>/Pulumi.<stack>.yaml`; the region is its `aws:region`, else AWS_REGION. */
 function readStackFile(stack: string, dir: string): { cfg: SwitchyardConfig; region: string } {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new CannotVerify(`no stack file ${file}: check --stack and --dir`);
-    let doc: unknown;
+    let file: StackFile;
     try {
-        doc = parseYaml(fs.readFileSync(file, "utf8"));
+        file = loadStackFile(dir, stack);
     } catch (err) {
-        throw new CannotVerify(`cannot parse ${file}: ${(err as Error).message.split("\n")[0]}`);
+        if (err instanceof CliError) throw new CannotVerify(err.message);
+        throw err;
     }
-    const config = (doc as { config?: unknown } | null)?.config;
-    if (typeof config !== "object" || config === null || Array.isArray(config)) {
-        throw new CannotVerify(`${file} has no config: map; expected switchyard:* keys under config:`);
-    }
-    const entries = Object.entries(config as Record<string, unknown>);
-    const raw: RawConfig = Object.fromEntries(entries.filter(([k]) => k.startsWith("switchyard:")).map(([k, v]) => [k.slice("switchyard:".length), v]));
-    const cfg = parseConfig(raw, stack);
-    const fileRegion = (config as Record<string, unknown>)["aws:region"];
+    const cfg = parseConfig(file.raw, stack);
+    const fileRegion = file.doc.getIn(["config", "aws:region"]);
     const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
-    if (!region) throw new CannotVerify(`no AWS region: set aws:region in ${file} or AWS_REGION`);
+    if (!region) throw new CannotVerify(`no AWS region: set aws:region in ${file.path} or AWS_REGION`);
     return { cfg, region };
 }

@@ -121,7 +121,7 @@ describe("verify against moto", function () {
     it("exits 2 when the stack file is missing", async () => {
         const dir = writeStackFile("dev", STACK);
         const { code, lines } = await verify(dir, "prod");
-        assert.deepStrictEqual(lines, [`error: no stack file ${path.join(dir, "Pulumi.prod.yaml")}: check --stack and --dir`]);
+        assert.deepStrictEqual(lines, [`error: no stack file ${path.join(dir, "Pulumi.prod.yaml")}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`]);
         assert.strictEqual(code, 2);
     });
 
