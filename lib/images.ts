@@ -16,13 +16,6 @@ export function ecrRepositoryArn(imageRef: string): string | undefined {
     return m ? `arn:aws:ecr:${m[2]}:${m[1]}:repository/${m[3]}` : undefined;
 }
 
-/** The short form of a digest-pinned reference for tables and logs: `repo@sha256:abcdef123456`. */
-export function shortImage(imageRef: string): string {
-    const [repo, digest] = imageRef.split("@");
-    const name = repo.split("/").pop() ?? repo;
-    return digest ? `${name}@${digest.slice(0, 19)}` : name;
-}
-
 /** Folders never part of a build context's identity (they are in every sane .dockerignore). */
 const IGNORED = new Set([".git", "node_modules", ".DS_Store"]);
 
