@@ -4,6 +4,7 @@ import { Color, SwitchyardConfig } from "../lib/config";
 import { ecrRepositoryArn } from "../lib/images";
 import { baseTags } from "../lib/tags";
 import {
+    colorsWithTraffic,
     desiredTasks,
     fleetColors,
     isIdle,
@@ -12,6 +13,8 @@ import {
     Weights,
 } from "../lib/traffic";
 import { ColorFleet, FleetNetwork } from "./colorFleet";
+import { HealthGate } from "./healthGate";
+import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
 import { TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
 
@@ -36,6 +39,9 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly trafficSwitch: TrafficSwitch;
     public readonly cluster: aws.ecs.Cluster;
     public readonly serverImage: ServerImage;
+    public readonly monitoring: Monitoring;
+    /** What production routing waits for (blue-green only). */
+    public readonly healthGate?: HealthGate;
 
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:service:BlueGreenService", name, {}, opts);
@@ -122,6 +128,21 @@ export class BlueGreenService extends pulumi.ComponentResource {
         const targetGroupArns = Object.fromEntries(
             Object.entries(this.fleets).map(([color, fleet]) => [color, fleet!.targetGroup.arn]),
         ) as TargetGroupArns;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        this.monitoring = new Monitoring(
+            `${name}-monitoring`,
+            {
+                tags,
+                namePrefix: `switchyard-${cfg.stack}-${cfg.service.name}`,
+                loadBalancerArnSuffix: this.trafficSwitch.loadBalancer.arnSuffix,
+                targetGroupArnSuffixes: Object.fromEntries(
+                    Object.entries(this.fleets).map(([color, fleet]) => [color, fleet!.targetGroup.arnSuffix]),
+                ),
+                alarms: cfg.alarms,
+                region,
+            },
+            { parent: this },
+        );
 
         this.liveColor = cfg.traffic.live;
         this.weights = productionWeights(cfg);
@@ -134,12 +155,33 @@ export class BlueGreenService extends pulumi.ComponentResource {
         const testTarget = testListenerTarget(cfg);
         if (testTarget !== undefined) {
             attached([this.trafficSwitch.attachTargetGroups(targetGroupArns, testTarget)]);
-            // Production routing moves only after every service is steady (invariant 6).
+            // Production routing moves only after every service is steady and the colours about
+            // to get traffic pass the health gate: enough healthy targets, no alarm firing
+            // (invariant 6). A failed gate fails `pulumi up` and leaves the listeners as they were.
             const services = Object.values(this.fleets).flatMap((f) => (f!.service ? [f!.service] : []));
-            this.trafficSwitch.route({ ...routing, waitFor: services });
+            const trafficColors = colorsWithTraffic(cfg);
+            this.healthGate = new HealthGate(
+                `${name}-gate`,
+                {
+                    colors: trafficColors.map((color) => ({
+                        color,
+                        targetGroupArn: this.fleets[color]!.targetGroup.arn,
+                        minHealthy: cfg.service.minHealthyTargets,
+                        alarmNames: this.monitoring.alarmNames[color]!,
+                        image: this.images[color]!,
+                    })),
+                    weights: this.weights,
+                    timeoutSeconds: cfg.service.gateTimeoutSeconds,
+                    region,
+                },
+                { parent: this, dependsOn: trafficColors.map((c) => this.fleets[c]!.service!) },
+            );
+            this.trafficSwitch.route({ ...routing, waitFor: [...services, this.healthGate] });
         } else {
             // Rolling: one fleet, no test listener; ECS replaces its tasks in batches behind the
             // production listener, so the listener comes first and the service attaches to it.
+            // No health gate: the ECS deployment circuit breaker rolls back a release whose tasks
+            // fail their health checks, and waitForSteadyState makes `pulumi up` wait for that.
             this.trafficSwitch.route(routing);
             attached([this.trafficSwitch.productionListener!]);
         }

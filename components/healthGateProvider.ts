@@ -1,0 +1,87 @@
+/**
+ * The health gate's dynamic provider. Pulumi serialises this object with everything its methods
+ * capture and runs the text in its dynamic-provider host: a separate, plain Node process (no
+ * ts-node), so a relative `require` or a captured module would not resolve there. The methods
+ * therefore capture only plain strings (absolute module paths, resolved here at deployment time)
+ * and load lib/aws/healthGate when they run; the AWS clients are built inside that call, from the
+ * `region` input and the environment (`AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as gate from "../lib/aws/healthGate";
+
+/** One colour about to receive production traffic, as the gate resource stores it. */
+export interface GateColorInputs {
+    readonly color: string;
+    readonly targetGroupArn: string;
+    readonly minHealthy: number;
+    readonly alarmNames: readonly string[];
+    /** The image the colour runs: only here so that a new image re-runs the gate. */
+    readonly image: string;
+}
+
+/** The gate resource's inputs (and outputs: the provider stores them back as its state). */
+export interface HealthGateInputs {
+    readonly region: string;
+    readonly colors: readonly GateColorInputs[];
+    /** Production weights per colour: only here so that a traffic change re-runs the gate. */
+    readonly weights: Readonly<Record<string, number>>;
+    readonly timeoutSeconds: number;
+    /** A URL through the test listener, requested once the targets are healthy. */
+    readonly probeUrl?: string;
+}
+
+/**
+ * Resolved where the program runs; plain strings, so they serialise as values. Run from the
+ * TypeScript sources (as `pulumi up` does), the provider host needs ts-node to load the gate.
+ */
+const gateModule = require.resolve("../lib/aws/healthGate");
+const RUNTIME = {
+    gateModule,
+    tsNode: gateModule.endsWith(".ts") ? require.resolve("ts-node") : "",
+    tsconfig: gateModule.endsWith(".ts") ? require.resolve("../tsconfig.json") : "",
+};
+
+/**
+ * What re-runs the gate: the production weights, the colours with traffic and their images.
+ * Everything else (alarm names, target groups, thresholds, timeout, probe) is checked by the next
+ * run but does not trigger one.
+ */
+export function gateTrigger(inputs: Partial<HealthGateInputs>): string {
+    const weights = Object.entries(inputs.weights ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const images = (inputs.colors ?? []).map((c) => [c.color, c.image]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return JSON.stringify({ weights, images });
+}
+
+async function runGate(inputs: HealthGateInputs): Promise<HealthGateInputs & { readonly passed: gate.GateResult }> {
+    if (RUNTIME.tsNode && !require.extensions[".ts"]) {
+        require(RUNTIME.tsNode).register({ transpileOnly: true, project: RUNTIME.tsconfig });
+    }
+    const { waitForHealthyTargets }: typeof gate = require(RUNTIME.gateModule);
+    const passed = await waitForHealthyTargets({
+        colors: inputs.colors.map((c) => ({
+            color: c.color as gate.GateColor["color"],
+            targetGroupArn: c.targetGroupArn,
+            minHealthy: Math.max(1, c.minHealthy),
+            alarmNames: c.alarmNames,
+        })),
+        timeoutSeconds: inputs.timeoutSeconds,
+        region: inputs.region,
+        probe: inputs.probeUrl ? { url: inputs.probeUrl } : undefined,
+    });
+    const { region, colors, weights, timeoutSeconds, probeUrl } = inputs;
+    return { region, colors, weights, timeoutSeconds, ...(probeUrl ? { probeUrl } : {}), passed };
+}
+
+/** Waits for the gate on create and on every update `diff` asks for; deleting it does nothing. */
+export const healthGateProvider: pulumi.dynamic.ResourceProvider = {
+    async diff(_id: string, olds: HealthGateInputs, news: HealthGateInputs): Promise<pulumi.dynamic.DiffResult> {
+        return { changes: gateTrigger(olds) !== gateTrigger(news) };
+    },
+    async create(inputs: HealthGateInputs): Promise<pulumi.dynamic.CreateResult> {
+        const outs = await runGate(inputs);
+        return { id: `health-gate-${outs.colors.map((c) => c.color).join("-")}`, outs };
+    },
+    async update(_id: string, _olds: HealthGateInputs, news: HealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await runGate(news) };
+    },
+};
