@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { Recorded, registered, resetRecorded, settle, useStack } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "../..");
+const INDEX = path.join(ROOT, "index.ts");
 
 /** A stack's config as Pulumi passes it to the program: flat keys, objects JSON-encoded. */
 export type FlatConfig = Record<string, string>;
@@ -29,23 +30,28 @@ export interface Evaluation {
     readonly outputs: Record<string, unknown>;
 }
 
-/** Runs index.ts afresh (module cache cleared) and waits for every registration. */
+/** Runs index.ts afresh and waits for every registration. */
 export async function evaluate(stack: string, config: Record<string, unknown>): Promise<Evaluation> {
     await useStack(stack);
     pulumi.runtime.setAllConfig(flatten(config));
     resetRecorded();
-    for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[id];
+    // Only index.ts reads config; components and lib are pure on load, so they stay cached.
+    delete require.cache[INDEX];
+    // The SDK records a stack trace for every promise it makes (for leak reports); with ts-node's
+    // source maps that is most of an evaluation's time, and tests never read those traces.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        const program = require(INDEX);
+        const outputs: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(program)) {
+            outputs[key] = await resolveDeep(value);
         }
+        await settle();
+        return { resources: registered(), outputs };
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
     }
-    const program = require(path.join(ROOT, "index.ts"));
-    const outputs: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(program)) {
-        outputs[key] = await resolveDeep(value);
-    }
-    await settle();
-    return { resources: registered(), outputs };
 }
 
 async function resolveDeep(value: unknown): Promise<unknown> {
