@@ -10,7 +10,7 @@ export interface HealthGateColor {
     readonly targetGroupArn: pulumi.Input<string>;
     /** Healthy targets it needs (`service.minHealthyTargets`; at least 1). */
     readonly minHealthy: number;
-    /** Its CloudWatch alarms: none of them may be in ALARM. */
+    /** Its CloudWatch alarms: none may be in ALARM when this update gives the colour more traffic. */
     readonly alarmNames: pulumi.Input<pulumi.Input<string>[]>;
     /** The image it runs: a new image re-runs the gate. */
     readonly image: pulumi.Input<string>;

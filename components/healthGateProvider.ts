@@ -52,17 +52,32 @@ export function gateTrigger(inputs: Partial<HealthGateInputs>): string {
     return JSON.stringify({ weights, images });
 }
 
-async function runGate(inputs: HealthGateInputs): Promise<HealthGateInputs & { readonly passed: gate.GateResult }> {
+/**
+ * The colours that gain traffic in this update: a higher weight, or newly among the gated colours
+ * (a route). Only their alarms block: a colour that keeps the traffic it has (say the live colour
+ * during a rollback, alarming because of the load it already serves) must not block moving
+ * traffic; its healthy targets are still counted. Without old inputs (create) every colour gains.
+ */
+export function gainingColors(olds: HealthGateInputs | undefined, news: HealthGateInputs): string[] {
+    if (!olds) return news.colors.map((c) => c.color);
+    const before = new Set(olds.colors.map((c) => c.color));
+    return news.colors
+        .map((c) => c.color)
+        .filter((color) => !before.has(color) || (news.weights[color] ?? 0) > (olds.weights[color] ?? 0));
+}
+
+async function runGate(inputs: HealthGateInputs, olds?: HealthGateInputs): Promise<HealthGateInputs & { readonly passed: gate.GateResult }> {
     if (RUNTIME.tsNode && !require.extensions[".ts"]) {
         require(RUNTIME.tsNode).register({ transpileOnly: true, project: RUNTIME.tsconfig });
     }
     const { waitForHealthyTargets }: typeof gate = require(RUNTIME.gateModule);
+    const gaining = gainingColors(olds, inputs);
     const passed = await waitForHealthyTargets({
         colors: inputs.colors.map((c) => ({
             color: c.color as gate.GateColor["color"],
             targetGroupArn: c.targetGroupArn,
             minHealthy: Math.max(1, c.minHealthy),
-            alarmNames: c.alarmNames,
+            alarmNames: gaining.includes(c.color) ? c.alarmNames : [],
         })),
         timeoutSeconds: inputs.timeoutSeconds,
         region: inputs.region,
@@ -81,7 +96,7 @@ export const healthGateProvider: pulumi.dynamic.ResourceProvider = {
         const outs = await runGate(inputs);
         return { id: `health-gate-${outs.colors.map((c) => c.color).join("-")}`, outs };
     },
-    async update(_id: string, _olds: HealthGateInputs, news: HealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
-        return { outs: await runGate(news) };
+    async update(_id: string, olds: HealthGateInputs, news: HealthGateInputs): Promise<pulumi.dynamic.UpdateResult> {
+        return { outs: await runGate(news, olds) };
     },
 };

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { HealthGate } from "../../components/healthGate";
-import { HealthGateInputs, healthGateProvider } from "../../components/healthGateProvider";
+import { gainingColors, HealthGateInputs, healthGateProvider } from "../../components/healthGateProvider";
 import { baseRaw, digest, stackConfig } from "../helpers/configs";
 import { Recorded, registered, settle } from "../helpers/mocks";
 import { queryApi, useMoto, xmlValues } from "../helpers/moto";
@@ -186,6 +186,27 @@ describe("HealthGate", () => {
             // A route to green adds it to the gate while the weights stay the same.
             assert.equal((await healthGateProvider.diff!("id", { ...blueOnly, weights: base.weights }, base)).changes, true);
             assert.equal((await healthGateProvider.diff!("id", base, { ...blueOnly, weights: base.weights })).changes, true);
+        });
+    });
+
+    describe("whose alarms block", () => {
+        const gated = (weights: Record<string, number>, colors: string[]): HealthGateInputs => ({
+            region: "eu-west-1",
+            colors: colors.map((color) => ({ color, targetGroupArn: tgArn(color), minHealthy: 1, alarmNames: [], image: digest("a") })),
+            weights,
+            timeoutSeconds: 60,
+        });
+
+        it("every colour on create", () => {
+            assert.deepEqual(gainingColors(undefined, gated({ blue: 90, green: 10 }, ["blue", "green"])), ["blue", "green"]);
+        });
+        it("only the colour whose weight grows: a canary step checks green, a rollback checks blue", () => {
+            const before = gated({ blue: 90, green: 10 }, ["blue", "green"]);
+            assert.deepEqual(gainingColors(before, gated({ blue: 75, green: 25 }, ["blue", "green"])), ["green"]);
+            assert.deepEqual(gainingColors(before, gated({ blue: 100, green: 0 }, ["blue"])), ["blue"]);
+        });
+        it("a colour that a new route adds, at unchanged weights", () => {
+            assert.deepEqual(gainingColors(gated({ blue: 100, green: 0 }, ["blue"]), gated({ blue: 100, green: 0 }, ["blue", "green"])), ["green"]);
         });
     });
 
