@@ -46,7 +46,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:service:BlueGreenService", name, {}, opts);
         const cfg = args.config;
-        const tags = baseTags(cfg.stack, cfg.service.name);
+        const tags = baseTags(cfg.stack, cfg.service.name, cfg.environment);
         const production = cfg.environment === "production";
         const network = resolveNetwork(cfg, this);
 

@@ -22,6 +22,7 @@ import {
 
 export const TAG_STACK = "switchyard:stack";
 export const TAG_ROLE = "switchyard:role";
+export const TAG_ENVIRONMENT = "switchyard:environment";
 
 /** Stack names (`switchyard:stack` tag values) that are production without further config. */
 export const PRODUCTION_STACKS: readonly string[] = ["prod", "production"];
@@ -136,7 +137,7 @@ export const testListenerNotPublic: StackValidationPolicy = {
 export const productionAlbHardening: ResourceValidationPolicy = {
     name: "production-alb-hardening",
     description:
-        "In production (tag switchyard:stack prod/production, or policy config environment: production), the ALB has deletion protection " +
+        "In production (tag switchyard:environment production, tag switchyard:stack prod/production, or policy config environment: production), the ALB has deletion protection " +
         "and the production listener is HTTPS on 443, with port 80 only redirecting to HTTPS.",
     enforcementLevel: "mandatory",
     configSchema: {
@@ -266,6 +267,8 @@ export const policies = [
 /** Why a resource counts as production, or undefined when it does not. */
 export function productionReason(tags: Tags, config: EnvironmentConfig): string | undefined {
     const stack = tags?.[TAG_STACK];
+    if (tags?.[TAG_ENVIRONMENT] === "production") return `tag ${TAG_ENVIRONMENT}=production`;
+    // A stack named prod stays production here even if its file says environment: development.
     if (stack !== undefined && PRODUCTION_STACKS.includes(stack)) return `tag ${TAG_STACK}=${stack}`;
     if (config.environment === "production") return "policy config environment: production";
     return undefined;

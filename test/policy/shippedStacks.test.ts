@@ -6,8 +6,8 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { defaultEnvironment } from "../../lib/config";
-import { TAG_ROLE as LIB_TAG_ROLE, TAG_STACK as LIB_TAG_STACK } from "../../lib/tags";
-import { PRODUCTION_STACKS, TAG_ROLE, TAG_STACK, policies, productionAlbHardening } from "../../policy/policies";
+import { TAG_ENVIRONMENT as LIB_TAG_ENVIRONMENT, TAG_ROLE as LIB_TAG_ROLE, TAG_STACK as LIB_TAG_STACK } from "../../lib/tags";
+import { PRODUCTION_STACKS, TAG_ENVIRONMENT, TAG_ROLE, TAG_STACK, policies, productionAlbHardening } from "../../policy/policies";
 import { Recorded } from "../helpers/mocks";
 import { ROOT, evaluate, stackFileConfig } from "../helpers/program";
 import { messages, runPolicies } from "./helpers";
@@ -61,6 +61,7 @@ describe("policy pack: shipped stacks", () => {
     it("uses switchyard's tag names and production stack names", () => {
         assert.equal(TAG_STACK, LIB_TAG_STACK);
         assert.equal(TAG_ROLE, LIB_TAG_ROLE);
+        assert.equal(TAG_ENVIRONMENT, LIB_TAG_ENVIRONMENT);
         for (const stack of PRODUCTION_STACKS) assert.equal(defaultEnvironment(stack), "production", stack);
     });
 });

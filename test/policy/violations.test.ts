@@ -158,11 +158,23 @@ describe("policy pack: violations", () => {
             const resources = (await evaluate("prod", config)).resources;
             const run = await runPolicies(policies, resources);
             assert.deepEqual(messages(run), [
-                "production listener web-prod-listener is production (tag switchyard:stack=prod) but listens on HTTP:80 " +
+                "production listener web-prod-listener is production (tag switchyard:environment=production) but listens on HTTP:80 " +
                     "with default action forward; production traffic must use HTTPS on 443 and port 80 may only redirect to HTTPS: " +
                     "set switchyard:https.certificateArn to an ACM certificate",
             ]);
             assert.equal(run.violations[0].policy, productionAlbHardening.name);
+        });
+
+        it("knows a production stack by its switchyard:environment tag, whatever the stack is called", async () => {
+            const config: Record<string, unknown> = { ...stackFileConfig("prod") };
+            delete config["switchyard:https"];
+            const resources = (await evaluate("eu-live", config)).resources;
+            const run = await runPolicies(policies, resources);
+            assert.deepEqual(
+                run.violations.map((v) => v.policy),
+                [productionAlbHardening.name],
+            );
+            assert.match(messages(run)[0], /^production listener web-prod-listener is production \(tag switchyard:environment=production\)/);
         });
 
         it("fires when the port-80 listener forwards instead of redirecting", async () => {
@@ -171,7 +183,7 @@ describe("policy pack: violations", () => {
             });
             const run = await runPolicies([productionAlbHardening], bad);
             assert.deepEqual(messages(run), [
-                "production listener web-http-redirect is production (tag switchyard:stack=prod) but listens on HTTP:80 " +
+                "production listener web-http-redirect is production (tag switchyard:environment=production) but listens on HTTP:80 " +
                     "with default action fixed-response; production traffic must use HTTPS on 443 and port 80 may only redirect to HTTPS: " +
                     "set switchyard:https.certificateArn to an ACM certificate",
             ]);

@@ -35,7 +35,7 @@ describe("components", () => {
                     },
                 },
             ]);
-            assert.deepEqual(listener.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:role": "production" });
+            assert.deepEqual(listener.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:role": "production" });
         });
 
         it("points the test listener at the candidate, keeping the live target group attached at weight 0", async () => {
@@ -46,7 +46,7 @@ describe("components", () => {
                 { arn: TG_ARN("blue"), weight: 0 },
                 { arn: TG_ARN("green"), weight: 100 },
             ]);
-            assert.deepEqual(test.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:role": "test" });
+            assert.deepEqual(test.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:role": "test" });
         });
 
         it("opens production ports to the world and the test port only to testAccess.cidrs", async () => {
@@ -129,7 +129,7 @@ describe("components", () => {
                 healthyThreshold: 2,
                 unhealthyThreshold: 3,
             });
-            assert.deepEqual(tg.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:color": "green" });
+            assert.deepEqual(tg.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:color": "green" });
         });
 
         it("accepts task traffic only from the load balancer's security group", async () => {

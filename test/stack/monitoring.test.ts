@@ -48,7 +48,7 @@ describe("Monitoring", () => {
                     treatMissingData: "notBreaching",
                     alarmActions: [topicArn],
                     okActions: [topicArn],
-                    tags: { "switchyard:stack": "prod", "switchyard:service": "web", "switchyard:color": color },
+                    tags: { "switchyard:stack": "prod", "switchyard:service": "web", "switchyard:environment": "production", "switchyard:color": color },
                 };
                 const inputs = (suffix: string) => {
                     const { alarmDescription, ...rest } = one(resources, ALARM, `web-monitoring-${color}-${suffix}`).inputs;
@@ -84,7 +84,7 @@ describe("Monitoring", () => {
 
         it("creates a topic with one email subscription for alarms.emails", () => {
             const topic = one(ofType(resources, TOPIC), TOPIC, "web-monitoring-alarms");
-            assert.deepEqual(topic.inputs.tags, { "switchyard:stack": "prod", "switchyard:service": "web" });
+            assert.deepEqual(topic.inputs.tags, { "switchyard:stack": "prod", "switchyard:service": "web", "switchyard:environment": "production" });
             const subs = ofType(resources, SUBSCRIPTION);
             assert.deepEqual(
                 subs.map((s) => s.inputs),
