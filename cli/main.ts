@@ -64,7 +64,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
         .option("--live-digest <ref>", "when the live slot is a build: the digest it runs (default: pulumi stack output images)")
         .action((opts, cmd: Command) => {
-            if (opts.image === undefined && opts.build === undefined) cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
+            if (opts.image === undefined && opts.build === undefined)
+                cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
             startCommand(opts, io);
         });
 
@@ -76,11 +77,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .option("--digest <ref>", "the digest a build slot was pushed as (default: pulumi stack output images)")
         .action((opts) => flipCommand(opts, io));
 
-    withStack(program.command("rollback").description("undo the flip, or remove the canary and routes"))
-        .action((opts) => rollbackCommand(opts, io));
+    withStack(program.command("rollback").description("undo the flip, or remove the canary and routes")).action((opts) =>
+        rollbackCommand(opts, io),
+    );
 
-    withStack(program.command("finish").description("scale the old colour down to its idle count"))
-        .action((opts) => finishCommand(opts, io));
+    withStack(program.command("finish").description("scale the old colour down to its idle count")).action((opts) =>
+        finishCommand(opts, io),
+    );
 
     program
         .command("promote")
@@ -90,10 +93,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .option("--dir <dir>", "directory holding the Pulumi.<stack>.yaml files", process.cwd())
         .action((opts) => promoteCommand(opts, io));
 
-    withStack(program.command("verify").description("compare AWS with the stack file"))
-        .action(async (opts: { stack: string; dir: string }) => {
+    withStack(program.command("verify").description("compare AWS with the stack file")).action(
+        async (opts: { stack: string; dir: string }) => {
             code = await runVerify({ stack: opts.stack, dir: opts.dir, out: (line) => io.out(line) });
-        });
+        },
+    );
 
     try {
         await program.parseAsync([...argv], { from: "user" });

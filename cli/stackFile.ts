@@ -109,8 +109,11 @@ export function applyEditsToDocument(doc: Document, edits: readonly Edit[]): voi
         }
         const parent = ensureMap(doc, full.slice(0, -1));
         const key = full[full.length - 1];
-        const value = doc.createNode(edit.value, { flow: Array.isArray(edit.value) || isPlainObject(edit.value) ? flowFor(edit.value) : false });
-        const taken = edit.replaces !== undefined && !parent.has(key) ? parent.items.find((p) => keyOf(p.key) === edit.replaces) : undefined;
+        const value = doc.createNode(edit.value, {
+            flow: Array.isArray(edit.value) || isPlainObject(edit.value) ? flowFor(edit.value) : false,
+        });
+        const taken =
+            edit.replaces !== undefined && !parent.has(key) ? parent.items.find((p) => keyOf(p.key) === edit.replaces) : undefined;
         if (taken) {
             // The new key takes the old key's place: same position, same comments.
             if (isScalar(taken.key)) taken.key.value = key;
@@ -207,7 +210,8 @@ export function writeEdits(file: StackFile, edits: readonly Edit[]): WriteResult
     try {
         parseConfig(raw, file.stack);
     } catch (e) {
-        if (e instanceof ConfigError) throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${e.message}`);
+        if (e instanceof ConfigError)
+            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${e.message}`);
         throw e;
     }
     if (text === file.text || sameJson(raw, file.raw)) {

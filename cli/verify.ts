@@ -33,7 +33,9 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
             );
         }
         const report = compareStack(cfg, state);
-        out(`stack ${opts.stack}, service ${cfg.service.name}, load balancer ${state.loadBalancer.name} (${region}); live ${cfg.traffic.live}`);
+        out(
+            `stack ${opts.stack}, service ${cfg.service.name}, load balancer ${state.loadBalancer.name} (${region}); live ${cfg.traffic.live}`,
+        );
         for (const line of formatTable(report.rows)) out(line);
         for (const note of report.notes) out(note);
         for (const problem of report.problems) out(`✗ ${problem}`);

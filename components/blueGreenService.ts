@@ -3,15 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Color, SwitchyardConfig } from "../lib/config";
 import { ecrRepositoryArn } from "../lib/images";
 import { baseTags } from "../lib/tags";
-import {
-    colorsWithTraffic,
-    desiredTasks,
-    fleetColors,
-    isIdle,
-    productionWeights,
-    testListenerTarget,
-    Weights,
-} from "../lib/traffic";
+import { colorsWithTraffic, desiredTasks, fleetColors, isIdle, productionWeights, testListenerTarget, Weights } from "../lib/traffic";
 import { ColorFleet, FleetNetwork } from "./colorFleet";
 import { HealthGate } from "./healthGate";
 import { Monitoring } from "./monitoring";
@@ -195,7 +187,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
 }
 
 /** The VPC and subnets: from `switchyard:network`, or the account's default VPC. */
-function resolveNetwork(cfg: SwitchyardConfig, parent: pulumi.Resource): { vpcId: pulumi.Input<string>; publicSubnetIds: pulumi.Input<string[]>; fleet: FleetNetwork } {
+function resolveNetwork(
+    cfg: SwitchyardConfig,
+    parent: pulumi.Resource,
+): { vpcId: pulumi.Input<string>; publicSubnetIds: pulumi.Input<string[]>; fleet: FleetNetwork } {
     if (cfg.network) {
         return {
             vpcId: cfg.network.vpcId,
@@ -205,7 +200,12 @@ function resolveNetwork(cfg: SwitchyardConfig, parent: pulumi.Resource): { vpcId
     }
     const vpc = aws.ec2.getVpcOutput({ default: true }, { parent });
     const subnets = aws.ec2.getSubnetsOutput(
-        { filters: [{ name: "vpc-id", values: [vpc.id] }, { name: "default-for-az", values: ["true"] }] },
+        {
+            filters: [
+                { name: "vpc-id", values: [vpc.id] },
+                { name: "default-for-az", values: ["true"] },
+            ],
+        },
         { parent },
     );
     // Default subnets are public and have no NAT: tasks need a public IP to pull images.

@@ -137,15 +137,12 @@ export class ColorFleet extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const repositoryArn =
-            args.imageRepositoryArn ?? pulumi.output(args.image).apply((ref) => ecrRepositoryArn(ref) ?? "");
+        const repositoryArn = args.imageRepositoryArn ?? pulumi.output(args.image).apply((ref) => ecrRepositoryArn(ref) ?? "");
         new aws.iam.RolePolicy(
             `${name}-exec`,
             {
                 role: executionRole.id,
-                policy: pulumi.all([repositoryArn, this.logGroup.arn]).apply(([repo, logs]) =>
-                    JSON.stringify(executionPolicy(repo, logs)),
-                ),
+                policy: pulumi.all([repositoryArn, this.logGroup.arn]).apply(([repo, logs]) => JSON.stringify(executionPolicy(repo, logs))),
             },
             { parent: this },
         );
@@ -239,12 +236,13 @@ export class ColorFleet extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const metric = scaling.requestsPerTarget !== undefined
-            ? {
-                  predefinedMetricType: "ALBRequestCountPerTarget",
-                  resourceLabel: pulumi.interpolate`${loadBalancerArnSuffix}/${this.targetGroup.arnSuffix}`,
-              }
-            : { predefinedMetricType: "ECSServiceAverageCPUUtilization" };
+        const metric =
+            scaling.requestsPerTarget !== undefined
+                ? {
+                      predefinedMetricType: "ALBRequestCountPerTarget",
+                      resourceLabel: pulumi.interpolate`${loadBalancerArnSuffix}/${this.targetGroup.arnSuffix}`,
+                  }
+                : { predefinedMetricType: "ECSServiceAverageCPUUtilization" };
         new aws.appautoscaling.Policy(
             `${name}-scaling`,
             {
@@ -266,9 +264,7 @@ export class ColorFleet extends pulumi.ComponentResource {
 
 /** The execution role may pull from one repository and write to one log group; nothing else. */
 export function executionPolicy(repositoryArn: string, logGroupArn: string): object {
-    const statements: object[] = [
-        { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` },
-    ];
+    const statements: object[] = [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroupArn}:*` }];
     if (repositoryArn) {
         statements.push(
             // GetAuthorizationToken has no resource scope in IAM.

@@ -61,16 +61,20 @@ export function gateTrigger(inputs: Partial<HealthGateInputs>): string {
 export function gainingColors(olds: HealthGateInputs | undefined, news: HealthGateInputs): string[] {
     if (!olds) return news.colors.map((c) => c.color);
     const before = new Set(olds.colors.map((c) => c.color));
-    return news.colors
-        .map((c) => c.color)
-        .filter((color) => !before.has(color) || (news.weights[color] ?? 0) > (olds.weights[color] ?? 0));
+    return news.colors.map((c) => c.color).filter((color) => !before.has(color) || (news.weights[color] ?? 0) > (olds.weights[color] ?? 0));
 }
 
-async function runGate(inputs: HealthGateInputs, olds?: HealthGateInputs): Promise<HealthGateInputs & { readonly passed: gate.GateResult }> {
+async function runGate(
+    inputs: HealthGateInputs,
+    olds?: HealthGateInputs,
+): Promise<HealthGateInputs & { readonly passed: gate.GateResult }> {
+    // The provider host is plain Node: these modules load at run time, from absolute paths.
+    /* eslint-disable @typescript-eslint/no-require-imports */
     if (RUNTIME.tsNode && !require.extensions[".ts"]) {
         require(RUNTIME.tsNode).register({ transpileOnly: true, project: RUNTIME.tsconfig });
     }
     const { waitForHealthyTargets }: typeof gate = require(RUNTIME.gateModule);
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const gaining = gainingColors(olds, inputs);
     const passed = await waitForHealthyTargets({
         colors: inputs.colors.map((c) => ({

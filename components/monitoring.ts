@@ -56,10 +56,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 );
             }
         }
-        this.notificationTopicArns = [
-            ...(settings.snsTopicArn ? [settings.snsTopicArn] : []),
-            ...(this.topic ? [this.topic.arn] : []),
-        ];
+        this.notificationTopicArns = [...(settings.snsTopicArn ? [settings.snsTopicArn] : []), ...(this.topic ? [this.topic.arn] : [])];
 
         this.alarms = {};
         this.alarmNames = {};

@@ -184,7 +184,6 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             );
         });
     }
-
 }
 
 /** A forward over every target group with explicit weights (0 keeps a group attached). */
@@ -207,7 +206,8 @@ function weightedForward(
 export function routeConditions(route: Route): aws.types.input.lb.ListenerRuleCondition[] {
     const conditions: aws.types.input.lb.ListenerRuleCondition[] = [];
     if (route.header) conditions.push({ httpHeader: { httpHeaderName: route.header.name, values: [...route.header.values] } });
-    if (route.cookie) conditions.push({ httpHeader: { httpHeaderName: "Cookie", values: [`*${route.cookie.name}=${route.cookie.value}*`] } });
+    if (route.cookie)
+        conditions.push({ httpHeader: { httpHeaderName: "Cookie", values: [`*${route.cookie.name}=${route.cookie.value}*`] } });
     if (route.sourceIps) conditions.push({ sourceIp: { values: [...route.sourceIps] } });
     if (route.hosts) conditions.push({ hostHeader: { values: [...route.hosts] } });
     if (route.query) conditions.push({ queryStrings: Object.entries(route.query).map(([key, value]) => ({ key, value })) });

@@ -178,7 +178,8 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
 
     if (traffic) {
         // A slot that was given but is invalid is already reported; do not also call it empty.
-        const given = (c: Color) => typeof raw.slots === "object" && raw.slots !== null && (raw.slots as Record<string, unknown>)[c] != null;
+        const given = (c: Color) =>
+            typeof raw.slots === "object" && raw.slots !== null && (raw.slots as Record<string, unknown>)[c] != null;
         checkTrafficColors(p, { slots, traffic, database }, given);
     }
     p.throwIfAny();
@@ -229,7 +230,8 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
     if (s.name === undefined) p.add(`${key}.name is required (e.g. name: web)`);
     const port = p.int(`${key}.port`, s.port, { min: 1, max: 65535, default: 8080 });
     const healthCheckPath =
-        p.string(`${key}.healthCheckPath`, s.healthCheckPath, { pattern: /^\/\S{0,1023}$/, hint: "must be a path starting with /" }) ?? "/healthz";
+        p.string(`${key}.healthCheckPath`, s.healthCheckPath, { pattern: /^\/\S{0,1023}$/, hint: "must be a path starting with /" }) ??
+        "/healthz";
     const cpu = p.int(`${key}.cpu`, s.cpu, { min: 256, max: 16384, default: 256 });
     if (!(cpu in FARGATE_MEMORY)) p.add(`${key}.cpu must be a Fargate size: ${Object.keys(FARGATE_MEMORY).join(", ")} (got ${cpu})`);
     const memory = p.int(`${key}.memory`, s.memory, { min: 512, max: 122880, default: 512 });
@@ -242,7 +244,9 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
     if (idleCount > desiredCount) p.add(`${key}.idleCount (${idleCount}) must not exceed ${key}.desiredCount (${desiredCount})`);
     const minHealthyTargets = p.int(`${key}.minHealthyTargets`, s.minHealthyTargets, { min: 1, max: 1000, default: desiredCount });
     if (minHealthyTargets > desiredCount) {
-        p.add(`${key}.minHealthyTargets (${minHealthyTargets}) must not exceed ${key}.desiredCount (${desiredCount}): the gate could never pass`);
+        p.add(
+            `${key}.minHealthyTargets (${minHealthyTargets}) must not exceed ${key}.desiredCount (${desiredCount}): the gate could never pass`,
+        );
     }
     const gateTimeoutSeconds = p.int(`${key}.gateTimeoutSeconds`, s.gateTimeoutSeconds, { min: 1, max: 3600, default: 600 });
     const deploymentMinimumHealthyPercent = p.int(`${key}.deploymentMinimumHealthyPercent`, s.deploymentMinimumHealthyPercent, {
@@ -250,12 +254,22 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
         max: 100,
         default: 100,
     });
-    const deploymentMaximumPercent = p.int(`${key}.deploymentMaximumPercent`, s.deploymentMaximumPercent, { min: 100, max: 200, default: 200 });
+    const deploymentMaximumPercent = p.int(`${key}.deploymentMaximumPercent`, s.deploymentMaximumPercent, {
+        min: 100,
+        max: 200,
+        default: 200,
+    });
     if (deploymentMinimumHealthyPercent === 100 && deploymentMaximumPercent === 100) {
-        p.add(`${key}.deploymentMaximumPercent must be above 100 when deploymentMinimumHealthyPercent is 100, or ECS can never replace a task`);
+        p.add(
+            `${key}.deploymentMaximumPercent must be above 100 when deploymentMinimumHealthyPercent is 100, or ECS can never replace a task`,
+        );
     }
     const stopTimeoutSeconds = p.int(`${key}.stopTimeoutSeconds`, s.stopTimeoutSeconds, { min: 2, max: 120, default: 30 });
-    const deregistrationDelaySeconds = p.int(`${key}.deregistrationDelaySeconds`, s.deregistrationDelaySeconds, { min: 0, max: 3600, default: 30 });
+    const deregistrationDelaySeconds = p.int(`${key}.deregistrationDelaySeconds`, s.deregistrationDelaySeconds, {
+        min: 0,
+        max: 3600,
+        default: 30,
+    });
     const autoscaling = parseAutoscaling(p, s.autoscaling, desiredCount);
     if (p.count > before || name === undefined) return undefined;
     return {
@@ -413,11 +427,17 @@ function parseTraffic(
 }
 
 /** Rolling: one fleet, no candidate; the blue/green keys are refused rather than ignored. */
-function parseRollingTraffic(p: Problems, t: Record<string, unknown> | undefined, slots: Record<Color, Slot | undefined>): TrafficSettings | undefined {
+function parseRollingTraffic(
+    p: Problems,
+    t: Record<string, unknown> | undefined,
+    slots: Record<Color, Slot | undefined>,
+): TrafficSettings | undefined {
     const key = "switchyard:traffic";
     const filled = COLORS.filter((c) => slots[c] !== undefined);
     if (filled.length !== 1) {
-        p.add(`switchyard:slots must fill exactly one colour with strategy rolling (got ${filled.length ? filled.join(" and ") : "none"}); remove the other slot or use strategy blue-green`);
+        p.add(
+            `switchyard:slots must fill exactly one colour with strategy rolling (got ${filled.length ? filled.join(" and ") : "none"}); remove the other slot or use strategy blue-green`,
+        );
     }
     for (const k of ["canary", "routes", "previous"] as const) {
         if (t?.[k] !== undefined) p.add(`${key}.${k} is a blue-green key and cannot be used with switchyard:strategy rolling; remove it`);
@@ -456,8 +476,14 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
         const headerRaw = p.object(`${rk}.header`, r.header, ["name", "values"]);
         let header: HeaderMatch | undefined;
         if (headerRaw) {
-            const name = p.string(`${rk}.header.name`, headerRaw.name, { pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/, hint: "must be an HTTP header name" });
-            const values = p.stringList(`${rk}.header.values`, headerRaw.values, { pattern: /^.{1,128}$/, hint: "must be 1-128 characters" });
+            const name = p.string(`${rk}.header.name`, headerRaw.name, {
+                pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/,
+                hint: "must be an HTTP header name",
+            });
+            const values = p.stringList(`${rk}.header.values`, headerRaw.values, {
+                pattern: /^.{1,128}$/,
+                hint: "must be 1-128 characters",
+            });
             if (headerRaw.name === undefined) p.add(`${rk}.header.name is required`);
             if (!values || values.length === 0) p.add(`${rk}.header.values must list at least one value`);
             if (name && values && values.length > 0) header = { name, values };
@@ -465,13 +491,22 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
         const cookieRaw = p.object(`${rk}.cookie`, r.cookie, ["name", "value"]);
         let cookie: Route["cookie"];
         if (cookieRaw) {
-            const name = p.string(`${rk}.cookie.name`, cookieRaw.name, { pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, hint: "must be a cookie name" });
-            const cookieValue = p.string(`${rk}.cookie.value`, cookieRaw.value, { pattern: /^[^\s;,*?]{1,100}$/, hint: "must be 1-100 characters without spaces, ; , * or ?" });
+            const name = p.string(`${rk}.cookie.name`, cookieRaw.name, {
+                pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/,
+                hint: "must be a cookie name",
+            });
+            const cookieValue = p.string(`${rk}.cookie.value`, cookieRaw.value, {
+                pattern: /^[^\s;,*?]{1,100}$/,
+                hint: "must be 1-100 characters without spaces, ; , * or ?",
+            });
             if (cookieRaw.name === undefined || cookieRaw.value === undefined) p.add(`${rk}.cookie needs both name and value`);
             if (name && cookieValue) cookie = { name, value: cookieValue };
         }
         const sourceIps = p.stringList(`${rk}.sourceIps`, r.sourceIps, CIDR);
-        const hosts = p.stringList(`${rk}.hosts`, r.hosts, { pattern: /^[A-Za-z0-9*?.-]{1,128}$/, hint: "must be a host name (wildcards * and ? allowed)" });
+        const hosts = p.stringList(`${rk}.hosts`, r.hosts, {
+            pattern: /^[A-Za-z0-9*?.-]{1,128}$/,
+            hint: "must be a host name (wildcards * and ? allowed)",
+        });
         let query: Record<string, string> | undefined;
         const queryRaw = p.object(`${rk}.query`, r.query, Object.keys((r.query as object) ?? {}));
         if (queryRaw) {
@@ -482,10 +517,15 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
             }
         }
         const valueCount =
-            (header?.values.length ?? 0) + (cookie ? 1 : 0) + (sourceIps?.length ?? 0) + (hosts?.length ?? 0) + Object.keys(query ?? {}).length;
+            (header?.values.length ?? 0) +
+            (cookie ? 1 : 0) +
+            (sourceIps?.length ?? 0) +
+            (hosts?.length ?? 0) +
+            Object.keys(query ?? {}).length;
         const conditionGiven = [r.header, r.cookie, r.sourceIps, r.hosts, r.query].some((c) => c !== undefined);
         if (!conditionGiven) p.add(`${rk} needs at least one condition: header, cookie, sourceIps, hosts or query`);
-        else if (valueCount === 0 && p.count === before) p.add(`${rk} has conditions with no values; give each condition at least one value`);
+        else if (valueCount === 0 && p.count === before)
+            p.add(`${rk} has conditions with no values; give each condition at least one value`);
         if (valueCount > MAX_ROUTE_VALUES) {
             p.add(`${rk} has ${valueCount} condition values; an ALB rule allows at most ${MAX_ROUTE_VALUES}: split it into several routes`);
         }
@@ -505,7 +545,10 @@ function parseTestAccess(
     const key = "switchyard:testAccess";
     const t = p.object(key, value, ["cidrs", "port"]);
     if (strategy === "rolling") {
-        if (t) p.add(`${key} is a blue-green key (the test listener serves the candidate) and cannot be used with switchyard:strategy rolling; remove it`);
+        if (t)
+            p.add(
+                `${key} is a blue-green key (the test listener serves the candidate) and cannot be used with switchyard:strategy rolling; remove it`,
+            );
         return { cidrs: [], port: 0 };
     }
     const cidrs = p.stringList(`${key}.cidrs`, t?.cidrs, CIDR) ?? [];
@@ -531,8 +574,11 @@ function parseHttps(p: Problems, value: unknown): { certificateArn: string; sslP
         hint: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
     });
     if (h.certificateArn === undefined) p.add(`${key}.certificateArn is required when ${key} is set`);
-    const sslPolicy = p.string(`${key}.sslPolicy`, h.sslPolicy, { pattern: /^ELBSecurityPolicy-[A-Za-z0-9-]+$/, hint: "must be an ELBSecurityPolicy-* name" }) ??
-        "ELBSecurityPolicy-TLS13-1-2-2021-06";
+    const sslPolicy =
+        p.string(`${key}.sslPolicy`, h.sslPolicy, {
+            pattern: /^ELBSecurityPolicy-[A-Za-z0-9-]+$/,
+            hint: "must be an ELBSecurityPolicy-* name",
+        }) ?? "ELBSecurityPolicy-TLS13-1-2-2021-06";
     return certificateArn ? { certificateArn, sslPolicy } : undefined;
 }
 
@@ -544,11 +590,22 @@ function parseDatabase(p: Problems, value: unknown): { schema?: number } | undef
 
 function parseAlarms(p: Problems, value: unknown): AlarmSettings {
     const key = "switchyard:alarms";
-    const a = p.object(key, value, ["http5xxThreshold", "unhealthyHostsThreshold", "p99LatencySeconds", "evaluationPeriods", "snsTopicArn", "emails"]) ?? {};
+    const a =
+        p.object(key, value, [
+            "http5xxThreshold",
+            "unhealthyHostsThreshold",
+            "p99LatencySeconds",
+            "evaluationPeriods",
+            "snsTopicArn",
+            "emails",
+        ]) ?? {};
     let p99LatencySeconds = 2;
     if (a.p99LatencySeconds !== undefined) {
         const v = Number(a.p99LatencySeconds);
-        if (!Number.isFinite(v) || v <= 0 || v > 60) p.add(`${key}.p99LatencySeconds must be a number of seconds above 0 and at most 60 (got ${JSON.stringify(a.p99LatencySeconds)})`);
+        if (!Number.isFinite(v) || v <= 0 || v > 60)
+            p.add(
+                `${key}.p99LatencySeconds must be a number of seconds above 0 and at most 60 (got ${JSON.stringify(a.p99LatencySeconds)})`,
+            );
         else p99LatencySeconds = v;
     }
     return {
@@ -556,7 +613,10 @@ function parseAlarms(p: Problems, value: unknown): AlarmSettings {
         unhealthyHostsThreshold: p.int(`${key}.unhealthyHostsThreshold`, a.unhealthyHostsThreshold, { min: 1, max: 1000, default: 1 }),
         p99LatencySeconds,
         evaluationPeriods: p.int(`${key}.evaluationPeriods`, a.evaluationPeriods, { min: 1, max: 100, default: 3 }),
-        snsTopicArn: p.string(`${key}.snsTopicArn`, a.snsTopicArn, { pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, hint: "must be an SNS topic ARN" }),
+        snsTopicArn: p.string(`${key}.snsTopicArn`, a.snsTopicArn, {
+            pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/,
+            hint: "must be an SNS topic ARN",
+        }),
         emails: p.stringList(`${key}.emails`, a.emails, { pattern: /^[^@\s]+@[^@\s]+\.[^@\s]+$/, hint: "must be an email address" }) ?? [],
     };
 }
@@ -577,11 +637,15 @@ function checkTrafficColors(
         const because = why.join(", ");
         if (!slot) {
             if (given(color)) continue;
-            p.add(`switchyard:slots.${color} is empty but ${color} receives traffic (${because}); give it an image or build, or move the traffic`);
+            p.add(
+                `switchyard:slots.${color} is empty but ${color} receives traffic (${because}); give it an image or build, or move the traffic`,
+            );
             continue;
         }
         if (slot.idle) {
-            p.add(`switchyard:slots.${color}.idle must not be set: ${color} receives traffic (${because}) and runs service.desiredCount tasks`);
+            p.add(
+                `switchyard:slots.${color}.idle must not be set: ${color} receives traffic (${because}) and runs service.desiredCount tasks`,
+            );
         }
         const schema = cfg.database?.schema;
         if (schema !== undefined && slot.schema && !supportsSchema(slot.schema, schema)) {

@@ -36,12 +36,16 @@ export type Edit =
     | { readonly op: "delete"; readonly path: EditPath };
 
 export type StepResult =
-    | { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string }
-    | { readonly ok: false; readonly refusal: string };
+    { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string } | { readonly ok: false; readonly refusal: string };
 
 const refuse = (refusal: string): StepResult => ({ ok: false, refusal });
 const done = (edits: Edit[], summary: string): StepResult => ({ ok: true, edits, summary });
-const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string } = {}): Edit => ({ op: "set", path, value, ...extra });
+const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string } = {}): Edit => ({
+    op: "set",
+    path,
+    value,
+    ...extra,
+});
 const del = (path: EditPath): Edit => ({ op: "delete", path });
 
 // ---------------------------------------------------------------------------------------------
@@ -180,7 +184,12 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     }
     const schema = args.schema === undefined ? slot?.schema : (args.schema ?? undefined);
     const what = args.image !== undefined ? `--image ${shortImage(args.image)}` : `--build ${args.build}`;
-    const schemaBad = schemaProblem(cfg, target, schema, `the new build (${what}${args.schema === undefined && schema ? ", schema kept from the slot" : ""})`);
+    const schemaBad = schemaProblem(
+        cfg,
+        target,
+        schema,
+        `the new build (${what}${args.schema === undefined && schema ? ", schema kept from the slot" : ""})`,
+    );
     if (schemaBad) return refuse(schemaBad);
 
     const base = ["slots", target] as const;
@@ -222,7 +231,8 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
 function candidateProblem(cfg: SwitchyardConfig, command: string): string | undefined {
     const cand = candidateColor(cfg);
     const slot = cfg.slots[cand];
-    if (!slot) return `${cand} (the candidate) is empty; put a build there first: start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
+    if (!slot)
+        return `${cand} (the candidate) is empty; put a build there first: start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
     if (slot.idle) {
         return `${cand} (the candidate) is idle (scaled down by finish) and cannot take traffic; start a new release there first`;
     }
@@ -288,13 +298,18 @@ export function flip(cfg: SwitchyardConfig, args: { readonly digest?: string } =
         edits.push(set(["slots", cand, "image"], args.digest, { replaces: "build" }));
         pinned = `, pinned to ${shortImage(args.digest)}`;
     } else if (args.digest !== undefined && args.digest !== slot.image) {
-        return refuse(`--digest ${shortImage(args.digest)} does not match ${cand}'s image ${shortImage(slot.image)}; --digest only pins a build slot`);
+        return refuse(
+            `--digest ${shortImage(args.digest)} does not match ${cand}'s image ${shortImage(slot.image)}; --digest only pins a build slot`,
+        );
     }
     edits.push(set(["traffic", "live"], cand));
     if (cfg.traffic.canary) edits.push(del(["traffic", "canary"]));
     edits.push(set(["traffic", "previous"], old));
     const routes = cfg.traffic.routes.length;
-    const routeNote = routes > 0 ? `; ${routes} route${routes === 1 ? "" : "s"} to ${cand} left as they are (now redundant; remove them when you like)` : "";
+    const routeNote =
+        routes > 0
+            ? `; ${routes} route${routes === 1 ? "" : "s"} to ${cand} left as they are (now redundant; remove them when you like)`
+            : "";
     return done(
         edits,
         `${cand} is now live (was ${old})${pinned}; ${old} stays warm for rollback${routeNote}. ` + next(cfg, "then verify; later finish"),
@@ -323,7 +338,8 @@ export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepRe
         const edits: Edit[] = [set(["traffic", "live"], previous), del(["traffic", "previous"])];
         if (cfg.traffic.canary) edits.push(del(["traffic", "canary"]));
         const routes = cfg.traffic.routes.length;
-        const routeNote = routes > 0 ? `; ${routes} route${routes === 1 ? "" : "s"} kept as before the flip (rollback again removes them)` : "";
+        const routeNote =
+            routes > 0 ? `; ${routes} route${routes === 1 ? "" : "s"} kept as before the flip (rollback again removes them)` : "";
         return done(
             edits,
             `${previous} is live again (was ${live}); ${live} keeps running for inspection${routeNote}. ` +
@@ -419,11 +435,20 @@ export function applyEdits(raw: RawConfig, edits: readonly Edit[]): Record<strin
 }
 
 function getIn(o: unknown, path: readonly (string | number)[]): unknown {
-    return path.reduce<unknown>((node, k) => (node && typeof node === "object" ? (node as Record<string | number, unknown>)[k] : undefined), o);
+    return path.reduce<unknown>(
+        (node, k) => (node && typeof node === "object" ? (node as Record<string | number, unknown>)[k] : undefined),
+        o,
+    );
 }
 
 export type Outcome =
-    | { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string; readonly raw: Record<string, unknown>; readonly config: SwitchyardConfig }
+    | {
+          readonly ok: true;
+          readonly edits: readonly Edit[];
+          readonly summary: string;
+          readonly raw: Record<string, unknown>;
+          readonly config: SwitchyardConfig;
+      }
     | { readonly ok: false; readonly refusal: string };
 
 /** Validates the current raw config, runs a step, applies its edits and re-validates the result. */
@@ -432,7 +457,8 @@ export function runStep(raw: RawConfig, stack: string, step: (cfg: SwitchyardCon
     try {
         cfg = parseConfig(raw, stack);
     } catch (e) {
-        if (e instanceof ConfigError) return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first.\n${e.message}` };
+        if (e instanceof ConfigError)
+            return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first.\n${e.message}` };
         throw e;
     }
     const result = step(cfg);
@@ -446,7 +472,8 @@ export function validateEdits(raw: RawConfig, stack: string, result: { edits: re
     try {
         return { ok: true, edits: result.edits, summary: result.summary, raw: next, config: parseConfig(next, stack) };
     } catch (e) {
-        if (e instanceof ConfigError) return { ok: false, refusal: `the change would make Pulumi.${stack}.yaml invalid, so nothing was written.\n${e.message}` };
+        if (e instanceof ConfigError)
+            return { ok: false, refusal: `the change would make Pulumi.${stack}.yaml invalid, so nothing was written.\n${e.message}` };
         throw e;
     }
 }

@@ -65,7 +65,8 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
         shares = w.shares;
         const differs = COLORS.filter((c) => !near(w.shares[c], expected[c]));
         if (differs.length > 0 || w.other > 0) {
-            const got = COLORS.map((c) => `${c} ${fmt(w.shares[c])}`).join(", ") + (w.other > 0 ? `, other target groups ${fmt(w.other)}` : "");
+            const got =
+                COLORS.map((c) => `${c} ${fmt(w.shares[c])}`).join(", ") + (w.other > 0 ? `, other target groups ${fmt(w.other)}` : "");
             const want = COLORS.map((c) => `${c} ${expected[c]}`).join(", ");
             problems.push(`production weights drifted: AWS has ${got}, the stack file says ${want}: ${DRIFT_HINT}`);
         }
@@ -91,7 +92,8 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
         } else {
             const w = weightShares(test.forward);
             for (const c of COLORS) if (w.shares[c] > 0) testColors.add(c);
-            const actualText = test.forward.length === 0 ? "no forward" : [...testColors, ...(w.other > 0 ? ["another target group"] : [])].join(" + ");
+            const actualText =
+                test.forward.length === 0 ? "no forward" : [...testColors, ...(w.other > 0 ? ["another target group"] : [])].join(" + ");
             if (testColors.size !== 1 || !testColors.has(testTarget) || w.other > 0) {
                 problems.push(
                     `the test listener forwards to ${actualText || "nothing"}, but the candidate is ${testTarget} ` +
@@ -136,7 +138,11 @@ export function formatTable(rows: readonly VerifyRow[]): string[] {
         ];
     });
     const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => c.padEnd(widths[i]))
+            .join(" | ")
+            .trimEnd();
     return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)];
 }
 

@@ -7,6 +7,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("switchyard", {
-    description: "Platform rules for stacks deployed with switchyard: digest-pinned images, immutable scanned ECR, private test listener, hardened production ALB, weights that sum to 100, health-checked target groups.",
+    description:
+        "Platform rules for stacks deployed with switchyard: digest-pinned images, immutable scanned ECR, private test listener, hardened production ALB, weights that sum to 100, health-checked target groups.",
     policies,
 });

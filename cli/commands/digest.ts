@@ -39,7 +39,9 @@ export function digestFromStackOutput(stack: string, dir: string, color: Color, 
         stdout = execFileSync(pulumi, args, { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
     } catch (e) {
         const stderr = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim();
-        throw new CliError(`pulumi ${args.join(" ")} failed: ${stderr || "no output"}; pass the digest with --digest <repo>@sha256:<digest>`);
+        throw new CliError(
+            `pulumi ${args.join(" ")} failed: ${stderr || "no output"}; pass the digest with --digest <repo>@sha256:<digest>`,
+        );
     }
     let images: unknown;
     try {

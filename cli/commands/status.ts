@@ -10,7 +10,10 @@ export interface ColorStatus {
     readonly color: Color;
     /** live, candidate (blue-green), or unused (the other colour with the rolling strategy). */
     readonly role: "live" | "candidate" | "unused";
-    readonly slot: { readonly kind: "image"; readonly image: string } | { readonly kind: "build"; readonly context: string } | { readonly kind: "empty" };
+    readonly slot:
+        | { readonly kind: "image"; readonly image: string }
+        | { readonly kind: "build"; readonly context: string }
+        | { readonly kind: "empty" };
     /** Short form for people: `web@sha256:0123456789ab`, `build ./app` or `empty`. */
     readonly slotSummary: string;
     readonly schema?: string;
@@ -40,7 +43,12 @@ function describeRoute(route: Route, index: number): string {
     if (route.cookie) parts.push(`cookie ${route.cookie.name}=${route.cookie.value}`);
     if (route.sourceIps) parts.push(`sourceIps ${route.sourceIps.join(",")}`);
     if (route.hosts) parts.push(`hosts ${route.hosts.join(",")}`);
-    if (route.query) parts.push(`query ${Object.entries(route.query).map(([k, v]) => `${k}=${v}`).join("&")}`);
+    if (route.query)
+        parts.push(
+            `query ${Object.entries(route.query)
+                .map(([k, v]) => `${k}=${v}`)
+                .join("&")}`,
+        );
     return `routes[${index}] ${parts.join(" & ")}`;
 }
 
@@ -54,7 +62,11 @@ export function stackStatus(cfg: SwitchyardConfig): StackStatus {
         return {
             color,
             role: color === cfg.traffic.live ? "live" : fleets.includes(color) ? "candidate" : "unused",
-            slot: !slot ? { kind: "empty" } : slot.kind === "image" ? { kind: "image", image: slot.image } : { kind: "build", context: slot.context },
+            slot: !slot
+                ? { kind: "empty" }
+                : slot.kind === "image"
+                  ? { kind: "image", image: slot.image }
+                  : { kind: "build", context: slot.context },
             slotSummary: describeSlot(slot),
             schema: slot?.schema ? formatSchema(slot.schema) : undefined,
             idle: slot?.idle ?? false,
@@ -91,18 +103,19 @@ export function renderStatus(s: StackStatus): string[] {
         c.testListener ? "yes" : "-",
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((cell, i) => cell.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
     const state: string[] = [`live: ${s.live}`];
     if (s.strategy === "blue-green") {
         state.push(`candidate: ${s.candidate}`);
-        state.push(s.canary ? `canary: ${s.canary.percent}%${s.canary.stickiness ? ` (sticky ${s.canary.stickiness}s)` : ""}` : "canary: none");
+        state.push(
+            s.canary ? `canary: ${s.canary.percent}%${s.canary.stickiness ? ` (sticky ${s.canary.stickiness}s)` : ""}` : "canary: none",
+        );
         state.push(`previous: ${s.previous ?? "none"}`);
     }
     if (s.databaseSchema !== undefined) state.push(`database schema: ${s.databaseSchema}`);
-    return [
-        `stack ${s.stack} (${s.environment}, ${s.strategy})`,
-        line(header),
-        ...rows.map(line),
-        state.join("   "),
-    ];
+    return [`stack ${s.stack} (${s.environment}, ${s.strategy})`, line(header), ...rows.map(line), state.join("   ")];
 }

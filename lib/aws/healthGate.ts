@@ -71,7 +71,9 @@ export async function waitForHealthyTargets(opts: GateOptions): Promise<GateResu
         opts.colors.forEach((c, i) => {
             const h = health[i];
             if (h.healthy < c.minHealthy) {
-                failures.push((s) => `${c.color} has ${h.healthy} of ${c.minHealthy} healthy targets after ${s} s (${describeNotHealthy(h)})`);
+                failures.push(
+                    (s) => `${c.color} has ${h.healthy} of ${c.minHealthy} healthy targets after ${s} s (${describeNotHealthy(h)})`,
+                );
             }
         });
         failures.push(...(await firingAlarms(cloudwatch, opts.colors)));
@@ -82,7 +84,12 @@ export async function waitForHealthyTargets(opts: GateOptions): Promise<GateResu
         const elapsedMs = now() - start;
         if (failures.length === 0) {
             return {
-                colors: opts.colors.map((c, i) => ({ color: c.color, healthy: health[i].healthy, required: c.minHealthy, total: health[i].total })),
+                colors: opts.colors.map((c, i) => ({
+                    color: c.color,
+                    healthy: health[i].healthy,
+                    required: c.minHealthy,
+                    total: health[i].total,
+                })),
                 attempts,
                 elapsedSeconds: elapsedMs / 1000,
             };
@@ -117,7 +124,9 @@ async function firingAlarms(client: CloudWatchClient, colors: readonly GateColor
         let token: string | undefined;
         do {
             const out = await awsCall("cloudwatch:DescribeAlarms", () =>
-                client.send(new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: token })),
+                client.send(
+                    new DescribeAlarmsCommand({ AlarmNames: batch, AlarmTypes: ["MetricAlarm", "CompositeAlarm"], NextToken: token }),
+                ),
             );
             found.push(...(out.MetricAlarms ?? []), ...((out.CompositeAlarms ?? []) as MetricAlarm[]));
             token = out.NextToken;
@@ -132,7 +141,10 @@ async function firingAlarms(client: CloudWatchClient, colors: readonly GateColor
     }
     return found
         .filter((a) => a.StateValue === "ALARM")
-        .map((a) => (s: number) => `alarm ${a.AlarmName} (${owner.get(a.AlarmName!)}) is in ALARM after ${s} s${a.StateReason ? `: ${a.StateReason}` : ""}`);
+        .map(
+            (a) => (s: number) =>
+                `alarm ${a.AlarmName} (${owner.get(a.AlarmName!)}) is in ALARM after ${s} s${a.StateReason ? `: ${a.StateReason}` : ""}`,
+        );
 }
 
 async function runProbe(url: string, expectStatus: number): Promise<Failure | undefined> {
@@ -143,7 +155,10 @@ async function runProbe(url: string, expectStatus: number): Promise<Failure | un
         return (s) => `probe GET ${url} answered ${res.status}, expected ${expectStatus}, after ${s} s`;
     } catch (err) {
         const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-        const why = e.name === "TimeoutError" ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+        const why =
+            e.name === "TimeoutError"
+                ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s`
+                : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
         return (s) => `probe GET ${url} failed after ${s} s: ${why}`;
     }
 }

@@ -137,7 +137,10 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
     const wanted = { [TAG.stack]: opts.stack, [TAG.service]: opts.service };
 
     const lbs = (await listLoadBalancers(client)).filter((lb) => lb.Type === undefined || lb.Type === "application");
-    const lbTags = await readTags(client, lbs.map((lb) => lb.LoadBalancerArn!));
+    const lbTags = await readTags(
+        client,
+        lbs.map((lb) => lb.LoadBalancerArn!),
+    );
     const matches = lbs.filter((lb) => hasTags(lbTags.get(lb.LoadBalancerArn!), wanted));
     if (matches.length === 0) return undefined;
     if (matches.length > 1) {
@@ -150,28 +153,42 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
     const lb = matches[0];
 
     const tgs = await listTargetGroups(client);
-    const tgTags = await readTags(client, tgs.map((tg) => tg.TargetGroupArn!));
+    const tgTags = await readTags(
+        client,
+        tgs.map((tg) => tg.TargetGroupArn!),
+    );
     const targetGroups: Partial<Record<Color, string>> = {};
     for (const tg of tgs) {
         const tags = tgTags.get(tg.TargetGroupArn!);
         const color = tags?.[TAG.color];
         if (!hasTags(tags, wanted) || !isColor(color)) continue;
         if (targetGroups[color]) {
-            throw new AwsError(`two target groups are tagged ${TAG.color}=${color} for stack ${opts.stack}: ${targetGroups[color]} and ${tg.TargetGroupArn}`, "Ambiguous");
+            throw new AwsError(
+                `two target groups are tagged ${TAG.color}=${color} for stack ${opts.stack}: ${targetGroups[color]} and ${tg.TargetGroupArn}`,
+                "Ambiguous",
+            );
         }
         targetGroups[color] = tg.TargetGroupArn!;
     }
     const colorOf = (arn: string | undefined): Color | undefined => COLORS.find((c) => targetGroups[c] === arn);
 
     const listenerList =
-        (await awsCall("elasticloadbalancing:DescribeListeners", () => client.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))))
-            .Listeners ?? [];
-    const listenerTags = await readTags(client, listenerList.map((l) => l.ListenerArn!));
+        (
+            await awsCall("elasticloadbalancing:DescribeListeners", () =>
+                client.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn })),
+            )
+        ).Listeners ?? [];
+    const listenerTags = await readTags(
+        client,
+        listenerList.map((l) => l.ListenerArn!),
+    );
     const listeners: Partial<Record<ListenerRole, ListenerState>> = {};
     for (const l of listenerList) {
         const role = listenerTags.get(l.ListenerArn!)?.[TAG.role];
         if (role !== "production" && role !== "test") continue;
-        const rules = await awsCall("elasticloadbalancing:DescribeRules", () => client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn })));
+        const rules = await awsCall("elasticloadbalancing:DescribeRules", () =>
+            client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn })),
+        );
         listeners[role] = {
             arn: l.ListenerArn!,
             port: l.Port,
@@ -198,7 +215,10 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
 }
 
 /** The forward targets of the (last) forward action in a list, with their raw weights. */
-export function forwardTargets(actions: readonly Action[] | undefined, colorOf: (arn: string | undefined) => Color | undefined): ForwardTarget[] {
+export function forwardTargets(
+    actions: readonly Action[] | undefined,
+    colorOf: (arn: string | undefined) => Color | undefined,
+): ForwardTarget[] {
     const forward = [...(actions ?? [])].sort((a, b) => (a.Order ?? 0) - (b.Order ?? 0)).find((a) => a.Type === "forward");
     if (!forward) return [];
     const groups = forward.ForwardConfig?.TargetGroups ?? [];

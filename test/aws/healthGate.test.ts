@@ -43,7 +43,12 @@ describe("health gate against moto", function () {
     const moto = useMoto();
 
     it("resolves at once when every colour has enough healthy targets", async () => {
-        const s = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, testTo: "green", targets: { blue: { running: 2 }, green: { running: 3 } } });
+        const s = await seedStack(moto.endpoint, {
+            stack: "dev",
+            weights: { blue: 100, green: 0 },
+            testTo: "green",
+            targets: { blue: { running: 2 }, green: { running: 3 } },
+        });
         const clock = virtualClock();
         const result = await waitForHealthyTargets({
             colors: [
@@ -62,21 +67,37 @@ describe("health gate against moto", function () {
     });
 
     it("times out naming the colour, the counts and the unhealthy reasons, backing off 2 s doubling to 15 s", async () => {
-        const s = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, targets: { green: { running: 2, stopped: 1 } } });
+        const s = await seedStack(moto.endpoint, {
+            stack: "dev",
+            weights: { blue: 100, green: 0 },
+            targets: { green: { running: 2, stopped: 1 } },
+        });
         const clock = virtualClock();
         await assert.rejects(
-            waitForHealthyTargets({ colors: [{ color: "green", targetGroupArn: s.targetGroups.green, minHealthy: 2 }], timeoutSeconds: 60, ...clock }),
+            waitForHealthyTargets({
+                colors: [{ color: "green", targetGroupArn: s.targetGroups.green, minHealthy: 2 }],
+                timeoutSeconds: 60,
+                ...clock,
+            }),
             { message: "health gate: green has 1 of 2 healthy targets after 60 s (unused: 1 Target.InvalidState)" },
         );
         assert.deepStrictEqual(clock.sleeps, [2000, 4000, 8000, 15000, 15000, 15000, 1000]);
     });
 
     it("waits for targets that become healthy while it polls", async () => {
-        const s = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, targets: { green: { running: 2, stopped: 2 } } });
+        const s = await seedStack(moto.endpoint, {
+            stack: "dev",
+            weights: { blue: 100, green: 0 },
+            targets: { green: { running: 2, stopped: 2 } },
+        });
         const clock = virtualClock(async (_ms, call) => {
             if (call === 2) await startInstances(moto.endpoint, s.instances.green);
         });
-        const result = await waitForHealthyTargets({ colors: [{ color: "green", targetGroupArn: s.targetGroups.green, minHealthy: 2 }], timeoutSeconds: 60, ...clock });
+        const result = await waitForHealthyTargets({
+            colors: [{ color: "green", targetGroupArn: s.targetGroups.green, minHealthy: 2 }],
+            timeoutSeconds: 60,
+            ...clock,
+        });
         assert.strictEqual(result.attempts, 3);
         assert.strictEqual(result.elapsedSeconds, 6);
     });
@@ -96,9 +117,12 @@ describe("health gate against moto", function () {
     it("fails at once on a missing target group, naming its ARN", async () => {
         const arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-green-tg/0123456789abcdef";
         const clock = virtualClock();
-        await assert.rejects(waitForHealthyTargets({ colors: [{ color: "green", targetGroupArn: arn, minHealthy: 1 }], timeoutSeconds: 60, ...clock }), {
-            message: `health gate: green's target group ${arn} does not exist (is the ARN from another region or account, or was the group deleted?)`,
-        });
+        await assert.rejects(
+            waitForHealthyTargets({ colors: [{ color: "green", targetGroupArn: arn, minHealthy: 1 }], timeoutSeconds: 60, ...clock }),
+            {
+                message: `health gate: green's target group ${arn} does not exist (is the ARN from another region or account, or was the group deleted?)`,
+            },
+        );
         assert.deepStrictEqual(clock.sleeps, []);
     });
 
@@ -108,7 +132,14 @@ describe("health gate against moto", function () {
         await putAlarm("web-green-latency", "OK");
         await assert.rejects(
             waitForHealthyTargets({
-                colors: [{ color: "green", targetGroupArn: s.targetGroups.green, minHealthy: 2, alarmNames: ["web-green-5xx", "web-green-latency"] }],
+                colors: [
+                    {
+                        color: "green",
+                        targetGroupArn: s.targetGroups.green,
+                        minHealthy: 2,
+                        alarmNames: ["web-green-5xx", "web-green-latency"],
+                    },
+                ],
                 timeoutSeconds: 30,
                 ...virtualClock(),
             }),
@@ -146,10 +177,17 @@ describe("health gate against moto", function () {
         after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
         it("passes when the probe answers the expected status and times out naming the status otherwise", async () => {
-            const s = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, targets: { green: { running: 1 } } });
+            const s = await seedStack(moto.endpoint, {
+                stack: "dev",
+                weights: { blue: 100, green: 0 },
+                targets: { green: { running: 1 } },
+            });
             const colors = [{ color: "green" as const, targetGroupArn: s.targetGroups.green, minHealthy: 1 }];
             status = 200;
-            assert.strictEqual((await waitForHealthyTargets({ colors, timeoutSeconds: 10, probe: { url }, ...virtualClock() })).attempts, 1);
+            assert.strictEqual(
+                (await waitForHealthyTargets({ colors, timeoutSeconds: 10, probe: { url }, ...virtualClock() })).attempts,
+                1,
+            );
             status = 503;
             await assert.rejects(waitForHealthyTargets({ colors, timeoutSeconds: 10, probe: { url }, ...virtualClock() }), {
                 message: `health gate: probe GET ${url} answered 503, expected 200, after 10 s`,
@@ -157,7 +195,11 @@ describe("health gate against moto", function () {
         });
 
         it("names the connection error when nothing listens", async () => {
-            const s = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, targets: { green: { running: 1 } } });
+            const s = await seedStack(moto.endpoint, {
+                stack: "dev",
+                weights: { blue: 100, green: 0 },
+                targets: { green: { running: 1 } },
+            });
             const closed = await new Promise<number>((resolve) => {
                 const tmp = http.createServer();
                 tmp.listen(0, "127.0.0.1", () => {

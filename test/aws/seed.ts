@@ -63,7 +63,9 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
         { Key: "switchyard:stack", Value: opts.stack },
         { Key: "switchyard:service", Value: service },
     ];
-    const lb = await elb.send(new CreateLoadBalancerCommand({ Name: `${service}-alb`, Subnets: subnets, Type: "application", Tags: common }));
+    const lb = await elb.send(
+        new CreateLoadBalancerCommand({ Name: `${service}-alb`, Subnets: subnets, Type: "application", Tags: common }),
+    );
     const loadBalancerArn = lb.LoadBalancers![0].LoadBalancerArn!;
 
     const targetGroups = {} as Record<Color, string>;
@@ -84,7 +86,12 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
         const t = opts.targets?.[color];
         if (t && t.running > 0) {
             instances[color] = await runInstances(endpoint, subnets[0], t.running);
-            await elb.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroups[color], Targets: instances[color].map((Id) => ({ Id, Port: 8080 })) }));
+            await elb.send(
+                new RegisterTargetsCommand({
+                    TargetGroupArn: targetGroups[color],
+                    Targets: instances[color].map((Id) => ({ Id, Port: 8080 })),
+                }),
+            );
             if (t.stopped) await stopInstances(endpoint, instances[color].slice(0, t.stopped));
         }
     }
@@ -98,14 +105,19 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
                 {
                     Type: "forward",
                     ForwardConfig: {
-                        TargetGroups: (["blue", "green"] as const).map((c) => ({ TargetGroupArn: targetGroups[c], Weight: opts.weights[c] })),
+                        TargetGroups: (["blue", "green"] as const).map((c) => ({
+                            TargetGroupArn: targetGroups[c],
+                            Weight: opts.weights[c],
+                        })),
                     },
                 },
             ],
         }),
     );
     const productionListenerArn = prod.Listeners![0].ListenerArn!;
-    await elb.send(new AddTagsCommand({ ResourceArns: [productionListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "production" }] }));
+    await elb.send(
+        new AddTagsCommand({ ResourceArns: [productionListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "production" }] }),
+    );
 
     let testListenerArn: string | undefined;
     if (opts.testTo) {
@@ -118,7 +130,9 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
             }),
         );
         testListenerArn = test.Listeners![0].ListenerArn!;
-        await elb.send(new AddTagsCommand({ ResourceArns: [testListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "test" }] }));
+        await elb.send(
+            new AddTagsCommand({ ResourceArns: [testListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "test" }] }),
+        );
     }
 
     for (const rule of opts.rules ?? []) {
@@ -164,7 +178,11 @@ export function removeStackFiles(): void {
 }
 
 /** Writes `Pulumi.<stack>.yaml` with the given switchyard:* keys into a fresh temporary directory. */
-export function writeStackFile(stack: string, switchyard: Record<string, unknown>, extra: Record<string, unknown> = { "aws:region": MOTO_REGION }): string {
+export function writeStackFile(
+    stack: string,
+    switchyard: Record<string, unknown>,
+    extra: Record<string, unknown> = { "aws:region": MOTO_REGION },
+): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-verify-"));
     stackDirs.push(dir);
     const config: Record<string, unknown> = { ...extra };

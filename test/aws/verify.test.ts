@@ -71,7 +71,10 @@ describe("verify against moto", function () {
         const { code, lines } = await verify(writeStackFile("dev", STACK));
         assert.strictEqual(code, 1);
         assert.ok(lines.includes("blue   | 90%             | 50% ✗         | 2/2              | no"), lines.join("\n"));
-        assert.ok(lines.includes(`✗ production weights drifted: AWS has blue 50, green 50, the stack file says blue 90, green 10: ${DRIFT}`), lines.join("\n"));
+        assert.ok(
+            lines.includes(`✗ production weights drifted: AWS has blue 50, green 50, the stack file says blue 90, green 10: ${DRIFT}`),
+            lines.join("\n"),
+        );
     });
 
     it("exits 1 when the test listener forwards to the live colour", async () => {
@@ -84,7 +87,10 @@ describe("verify against moto", function () {
             ),
             lines.join("\n"),
         );
-        assert.ok(lines.some((l) => l.startsWith("blue ") && l.endsWith("yes ✗ (expected no)")), lines.join("\n"));
+        assert.ok(
+            lines.some((l) => l.startsWith("blue ") && l.endsWith("yes ✗ (expected no)")),
+            lines.join("\n"),
+        );
     });
 
     it("exits 1 when a colour with traffic has too few healthy targets", async () => {
@@ -106,7 +112,10 @@ describe("verify against moto", function () {
         await seedStack(moto.endpoint, { ...IN_SYNC, rules: [] });
         const { code, lines } = await verify(writeStackFile("dev", STACK));
         assert.strictEqual(code, 1);
-        assert.ok(lines.includes(`✗ production listener rules drifted: AWS has 0 rule(s) [], the stack file has 1 route(s) [green]: ${DRIFT}`), lines.join("\n"));
+        assert.ok(
+            lines.includes(`✗ production listener rules drifted: AWS has 0 rule(s) [], the stack file has 1 route(s) [green]: ${DRIFT}`),
+            lines.join("\n"),
+        );
     });
 
     it("exits 2 when nothing is tagged for the stack", async () => {
@@ -121,7 +130,9 @@ describe("verify against moto", function () {
     it("exits 2 when the stack file is missing", async () => {
         const dir = writeStackFile("dev", STACK);
         const { code, lines } = await verify(dir, "prod");
-        assert.deepStrictEqual(lines, [`error: no stack file ${path.join(dir, "Pulumi.prod.yaml")}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`]);
+        assert.deepStrictEqual(lines, [
+            `error: no stack file ${path.join(dir, "Pulumi.prod.yaml")}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`,
+        ]);
         assert.strictEqual(code, 2);
     });
 
@@ -130,7 +141,10 @@ describe("verify against moto", function () {
         const { code, lines } = await verify(dir);
         assert.strictEqual(code, 2);
         assert.strictEqual(lines.length, 1);
-        assert.strictEqual(lines[0], "error: switchyard: the stack configuration has 1 problem:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)");
+        assert.strictEqual(
+            lines[0],
+            "error: switchyard: the stack configuration has 1 problem:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)",
+        );
     });
 
     it("exits 2 naming the missing credentials", async () => {
@@ -167,7 +181,10 @@ describe("verify against moto", function () {
             const { code, lines } = await verify(writeStackFile("dev", STACK));
             assert.strictEqual(code, 2);
             assert.strictEqual(lines.length, 1);
-            assert.match(lines[0], /^error: AWS refused elasticloadbalancing:DescribeLoadBalancers \(AccessDenied\): grant the caller elasticloadbalancing:DescribeLoadBalancers permission\./);
+            assert.match(
+                lines[0],
+                /^error: AWS refused elasticloadbalancing:DescribeLoadBalancers \(AccessDenied\): grant the caller elasticloadbalancing:DescribeLoadBalancers permission\./,
+            );
         } finally {
             await motoApi(moto.endpoint, "reset-auth", "inf");
             process.env.AWS_ACCESS_KEY_ID = saved.id;

@@ -126,7 +126,11 @@ async function startMoto(port: number, endpoint: string): Promise<ChildProcess> 
     });
     let failure: string | undefined;
     proc.once("error", (err) => (failure = `cannot run python3 (${err.message}); install Python 3 and moto: pip install 'moto[server]'`));
-    proc.once("exit", (code) => (failure ??= `moto server exited with code ${code} before answering; is moto installed (pip install 'moto[server]')? ${stderr.trim()}`));
+    proc.once(
+        "exit",
+        (code) =>
+            (failure ??= `moto server exited with code ${code} before answering; is moto installed (pip install 'moto[server]')? ${stderr.trim()}`),
+    );
 
     const deadline = Date.now() + START_DEADLINE_MS;
     while (Date.now() < deadline) {

@@ -15,9 +15,7 @@ const INDEX = path.join(ROOT, "index.ts");
 export type FlatConfig = Record<string, string>;
 
 export function flatten(config: Record<string, unknown>): FlatConfig {
-    return Object.fromEntries(
-        Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-    );
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 /** The `config:` map of a committed `Pulumi.<stack>.yaml`. */
@@ -42,6 +40,7 @@ export async function evaluate(stack: string, config: Record<string, unknown>): 
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- re-runs index.ts, which import cannot
         const program = require(INDEX);
         const outputs: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(program)) {

@@ -66,49 +66,226 @@ describe("config model", () => {
 
     describe("rejects, naming the key and the fix", () => {
         const cases: Array<[string, (raw: Record<string, any>) => void, string]> = [
-            ["a missing service", (r) => delete r.service, "switchyard:service is required; set at least switchyard:service.name (e.g. name: web)"],
+            [
+                "a missing service",
+                (r) => delete r.service,
+                "switchyard:service is required; set at least switchyard:service.name (e.g. name: web)",
+            ],
             ["an unknown top-level key", (r) => (r.slot = {}), "switchyard:slot is not a known key; use one of: switchyard:service"],
-            ["an unknown service key", (r) => (r.service.desiredCont = 3), "switchyard:service.desiredCont is not a known key; use one of: name, port"],
+            [
+                "an unknown service key",
+                (r) => (r.service.desiredCont = 3),
+                "switchyard:service.desiredCont is not a known key; use one of: name, port",
+            ],
             ["a bad service name", (r) => (r.service.name = "Web_App"), "switchyard:service.name must be 1-16 lowercase letters"],
             ["a port out of range", (r) => (r.service.port = 70000), "switchyard:service.port must be a whole number 1..65535 (got 70000)"],
-            ["a health path without /", (r) => (r.service.healthCheckPath = "healthz"), "switchyard:service.healthCheckPath must be a path starting with / (got 'healthz')"],
-            ["a non-Fargate cpu", (r) => (r.service.cpu = 300), "switchyard:service.cpu must be a Fargate size: 256, 512, 1024, 2048, 4096, 8192, 16384 (got 300)"],
-            ["memory that does not fit the cpu", (r) => (r.service.memory = 8192), "switchyard:service.memory 8192 does not fit cpu 256: use 512..2048 MiB in steps of 512"],
-            ["idleCount above desiredCount", (r) => (r.service.idleCount = 3), "switchyard:service.idleCount (3) must not exceed switchyard:service.desiredCount (2)"],
-            ["a gate that can never pass", (r) => (r.service.minHealthyTargets = 5), "switchyard:service.minHealthyTargets (5) must not exceed switchyard:service.desiredCount (2): the gate could never pass"],
-            ["deployment percents that block ECS", (r) => Object.assign(r.service, { deploymentMaximumPercent: 100 }), "switchyard:service.deploymentMaximumPercent must be above 100 when deploymentMinimumHealthyPercent is 100"],
-            ["autoscaling without a metric", (r) => (r.service.autoscaling = { min: 1, max: 4 }), "switchyard:service.autoscaling: set exactly one of requestsPerTarget or cpuPercent"],
-            ["autoscaling that excludes desiredCount", (r) => (r.service.autoscaling = { min: 3, max: 4, cpuPercent: 60 }), "switchyard:service.desiredCount (2) must lie within switchyard:service.autoscaling.min..max (3..4)"],
-            ["a network with one public subnet", (r) => (r.network = { vpcId: "vpc-1", publicSubnetIds: ["subnet-1"], privateSubnetIds: ["subnet-2"] }), "switchyard:network.publicSubnetIds needs at least 2 subnets in different availability zones"],
-            ["a bad vpc id", (r) => (r.network = { vpcId: "vpc1", publicSubnetIds: ["subnet-1", "subnet-2"], privateSubnetIds: ["subnet-3"] }), "switchyard:network.vpcId must be a VPC id (vpc-...) (got 'vpc1')"],
-            ["a mutable tag", (r) => (r.slots.blue.image = "web:latest"), "switchyard:slots.blue.image must be pinned by digest (<repo>@sha256:<64 hex>), got 'web:latest': tags are mutable; find the digest with: docker buildx imagetools inspect web:latest"],
-            ["a short digest", (r) => (r.slots.blue.image = "web@sha256:abc"), "switchyard:slots.blue.image must be <repo>@sha256:<64 lowercase hex> (got 'web@sha256:abc')"],
-            ["image and build together", (r) => (r.slots.green = { image: digest("b"), build: "./app" }), "switchyard:slots.green: set either image or build, not both"],
-            ["a slot with neither", (r) => (r.slots.green = { schema: [3] }), "switchyard:slots.green: set either image (a digest-pinned reference) or build (a Docker context), or remove the slot"],
-            ["two building slots", (r) => (r.slots = { blue: { build: "./a" }, green: { build: "./b" } }), "switchyard:slots: at most one slot may build"],
-            ["an unknown colour", (r) => (r.slots.red = { image: digest("c") }), "switchyard:slots.red is not a known key; use one of: blue, green"],
-            ["a reversed schema range", (r) => (r.slots.blue.schema = { min: 5, max: 3 }), "switchyard:slots.blue.schema.min (5) must not exceed switchyard:slots.blue.schema.max (3)"],
-            ["an empty schema list", (r) => (r.slots.blue.schema = []), "switchyard:slots.blue.schema must list at least one schema version"],
-            ["a missing live colour", (r) => (r.traffic = {}), "switchyard:traffic.live is required: the colour that serves production (blue or green)"],
-            ["a live colour that is not a colour", (r) => (r.traffic.live = "red"), "switchyard:traffic.live must be one of blue, green (got 'red')"],
-            ["canary percent 0", (r) => (r.traffic.canary = { percent: 0 }), "switchyard:traffic.canary.percent must be a whole number 1..99 (got 0)"],
-            ["canary percent 150", (r) => (r.traffic.canary = { percent: 150 }), "switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)"],
-            ["stickiness over a week", (r) => { r.slots.green = { image: digest("b") }; r.traffic.canary = { percent: 10, stickiness: 604801 }; }, "switchyard:traffic.canary.stickiness must be a whole number 1..604800 (got 604801)"],
-            ["a canary into an empty slot", (r) => (r.traffic.canary = { percent: 10 }), "switchyard:slots.green is empty but green receives traffic (canary 10%); give it an image or build, or move the traffic"],
-            ["a route into an empty slot", (r) => (r.traffic.routes = [{ color: "green", sourceIps: ["203.0.113.0/24"] }]), "switchyard:slots.green is empty but green receives traffic (traffic.routes[0])"],
-            ["a route without a condition", (r) => (r.traffic.routes = [{ color: "blue" }]), "switchyard:traffic.routes[0] needs at least one condition: header, cookie, sourceIps, hosts or query"],
-            ["a route with too many values", (r) => (r.traffic.routes = [{ color: "blue", header: { name: "x-user", values: ["a", "b", "c", "d"] }, sourceIps: ["10.0.0.0/8", "192.168.0.0/16"] }]), "switchyard:traffic.routes[0] has 6 condition values; an ALB rule allows at most 5: split it into several routes"],
-            ["a duplicate priority", (r) => (r.traffic.routes = [{ color: "blue", hosts: ["a.example.com"], priority: 7 }, { color: "blue", hosts: ["b.example.com"], priority: 7 }]), "switchyard:traffic.routes[1].priority 7 is already used by switchyard:traffic.routes[0]; priorities must be unique"],
-            ["a priority out of range", (r) => (r.traffic.routes = [{ color: "blue", hosts: ["a.example.com"], priority: 50001 }]), "switchyard:traffic.routes[0].priority must be a whole number 1..50000 (got 50001)"],
-            ["a bad CIDR", (r) => (r.traffic.routes = [{ color: "blue", sourceIps: ["10.0.0.0/33"] }]), "switchyard:traffic.routes[0].sourceIps[0] must be a CIDR block such as 10.0.0.0/8 (got '10.0.0.0/33')"],
-            ["a cookie without a value", (r) => (r.traffic.routes = [{ color: "blue", cookie: { name: "beta" } }]), "switchyard:traffic.routes[0].cookie needs both name and value"],
-            ["traffic.previous equal to live", (r) => (r.traffic.previous = "blue"), "switchyard:traffic.previous (blue) must differ from switchyard:traffic.live"],
-            ["idle on the live colour", (r) => (r.slots.blue.idle = true), "switchyard:slots.blue.idle must not be set: blue receives traffic (live) and runs service.desiredCount tasks"],
-            ["idling the colour that was just live", (r) => { r.slots.green = { image: digest("b"), idle: true }; r.traffic.previous = "green"; }, "switchyard:slots.green.idle must not be set while switchyard:traffic.previous is green"],
-            ["a test port taken by production", (r) => (r.testAccess.port = 443), "switchyard:testAccess.port 443 is taken by the production listener; pick another (default 9000)"],
-            ["a bad certificate ARN", (r) => (r.https = { certificateArn: "cert-123" }), "switchyard:https.certificateArn must be an ACM certificate ARN"],
-            ["an unknown strategy", (r) => (r.strategy = "canary"), "switchyard:strategy must be one of blue-green, rolling (got 'canary')"],
-            ["a bad alarm email", (r) => (r.alarms = { emails: ["oncall"] }), "switchyard:alarms.emails[0] must be an email address (got 'oncall')"],
+            [
+                "a health path without /",
+                (r) => (r.service.healthCheckPath = "healthz"),
+                "switchyard:service.healthCheckPath must be a path starting with / (got 'healthz')",
+            ],
+            [
+                "a non-Fargate cpu",
+                (r) => (r.service.cpu = 300),
+                "switchyard:service.cpu must be a Fargate size: 256, 512, 1024, 2048, 4096, 8192, 16384 (got 300)",
+            ],
+            [
+                "memory that does not fit the cpu",
+                (r) => (r.service.memory = 8192),
+                "switchyard:service.memory 8192 does not fit cpu 256: use 512..2048 MiB in steps of 512",
+            ],
+            [
+                "idleCount above desiredCount",
+                (r) => (r.service.idleCount = 3),
+                "switchyard:service.idleCount (3) must not exceed switchyard:service.desiredCount (2)",
+            ],
+            [
+                "a gate that can never pass",
+                (r) => (r.service.minHealthyTargets = 5),
+                "switchyard:service.minHealthyTargets (5) must not exceed switchyard:service.desiredCount (2): the gate could never pass",
+            ],
+            [
+                "deployment percents that block ECS",
+                (r) => Object.assign(r.service, { deploymentMaximumPercent: 100 }),
+                "switchyard:service.deploymentMaximumPercent must be above 100 when deploymentMinimumHealthyPercent is 100",
+            ],
+            [
+                "autoscaling without a metric",
+                (r) => (r.service.autoscaling = { min: 1, max: 4 }),
+                "switchyard:service.autoscaling: set exactly one of requestsPerTarget or cpuPercent",
+            ],
+            [
+                "autoscaling that excludes desiredCount",
+                (r) => (r.service.autoscaling = { min: 3, max: 4, cpuPercent: 60 }),
+                "switchyard:service.desiredCount (2) must lie within switchyard:service.autoscaling.min..max (3..4)",
+            ],
+            [
+                "a network with one public subnet",
+                (r) => (r.network = { vpcId: "vpc-1", publicSubnetIds: ["subnet-1"], privateSubnetIds: ["subnet-2"] }),
+                "switchyard:network.publicSubnetIds needs at least 2 subnets in different availability zones",
+            ],
+            [
+                "a bad vpc id",
+                (r) => (r.network = { vpcId: "vpc1", publicSubnetIds: ["subnet-1", "subnet-2"], privateSubnetIds: ["subnet-3"] }),
+                "switchyard:network.vpcId must be a VPC id (vpc-...) (got 'vpc1')",
+            ],
+            [
+                "a mutable tag",
+                (r) => (r.slots.blue.image = "web:latest"),
+                "switchyard:slots.blue.image must be pinned by digest (<repo>@sha256:<64 hex>), got 'web:latest': tags are mutable; find the digest with: docker buildx imagetools inspect web:latest",
+            ],
+            [
+                "a short digest",
+                (r) => (r.slots.blue.image = "web@sha256:abc"),
+                "switchyard:slots.blue.image must be <repo>@sha256:<64 lowercase hex> (got 'web@sha256:abc')",
+            ],
+            [
+                "image and build together",
+                (r) => (r.slots.green = { image: digest("b"), build: "./app" }),
+                "switchyard:slots.green: set either image or build, not both",
+            ],
+            [
+                "a slot with neither",
+                (r) => (r.slots.green = { schema: [3] }),
+                "switchyard:slots.green: set either image (a digest-pinned reference) or build (a Docker context), or remove the slot",
+            ],
+            [
+                "two building slots",
+                (r) => (r.slots = { blue: { build: "./a" }, green: { build: "./b" } }),
+                "switchyard:slots: at most one slot may build",
+            ],
+            [
+                "an unknown colour",
+                (r) => (r.slots.red = { image: digest("c") }),
+                "switchyard:slots.red is not a known key; use one of: blue, green",
+            ],
+            [
+                "a reversed schema range",
+                (r) => (r.slots.blue.schema = { min: 5, max: 3 }),
+                "switchyard:slots.blue.schema.min (5) must not exceed switchyard:slots.blue.schema.max (3)",
+            ],
+            [
+                "an empty schema list",
+                (r) => (r.slots.blue.schema = []),
+                "switchyard:slots.blue.schema must list at least one schema version",
+            ],
+            [
+                "a missing live colour",
+                (r) => (r.traffic = {}),
+                "switchyard:traffic.live is required: the colour that serves production (blue or green)",
+            ],
+            [
+                "a live colour that is not a colour",
+                (r) => (r.traffic.live = "red"),
+                "switchyard:traffic.live must be one of blue, green (got 'red')",
+            ],
+            [
+                "canary percent 0",
+                (r) => (r.traffic.canary = { percent: 0 }),
+                "switchyard:traffic.canary.percent must be a whole number 1..99 (got 0)",
+            ],
+            [
+                "canary percent 150",
+                (r) => (r.traffic.canary = { percent: 150 }),
+                "switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)",
+            ],
+            [
+                "stickiness over a week",
+                (r) => {
+                    r.slots.green = { image: digest("b") };
+                    r.traffic.canary = { percent: 10, stickiness: 604801 };
+                },
+                "switchyard:traffic.canary.stickiness must be a whole number 1..604800 (got 604801)",
+            ],
+            [
+                "a canary into an empty slot",
+                (r) => (r.traffic.canary = { percent: 10 }),
+                "switchyard:slots.green is empty but green receives traffic (canary 10%); give it an image or build, or move the traffic",
+            ],
+            [
+                "a route into an empty slot",
+                (r) => (r.traffic.routes = [{ color: "green", sourceIps: ["203.0.113.0/24"] }]),
+                "switchyard:slots.green is empty but green receives traffic (traffic.routes[0])",
+            ],
+            [
+                "a route without a condition",
+                (r) => (r.traffic.routes = [{ color: "blue" }]),
+                "switchyard:traffic.routes[0] needs at least one condition: header, cookie, sourceIps, hosts or query",
+            ],
+            [
+                "a route with too many values",
+                (r) =>
+                    (r.traffic.routes = [
+                        {
+                            color: "blue",
+                            header: { name: "x-user", values: ["a", "b", "c", "d"] },
+                            sourceIps: ["10.0.0.0/8", "192.168.0.0/16"],
+                        },
+                    ]),
+                "switchyard:traffic.routes[0] has 6 condition values; an ALB rule allows at most 5: split it into several routes",
+            ],
+            [
+                "a duplicate priority",
+                (r) =>
+                    (r.traffic.routes = [
+                        { color: "blue", hosts: ["a.example.com"], priority: 7 },
+                        { color: "blue", hosts: ["b.example.com"], priority: 7 },
+                    ]),
+                "switchyard:traffic.routes[1].priority 7 is already used by switchyard:traffic.routes[0]; priorities must be unique",
+            ],
+            [
+                "a priority out of range",
+                (r) => (r.traffic.routes = [{ color: "blue", hosts: ["a.example.com"], priority: 50001 }]),
+                "switchyard:traffic.routes[0].priority must be a whole number 1..50000 (got 50001)",
+            ],
+            [
+                "a bad CIDR",
+                (r) => (r.traffic.routes = [{ color: "blue", sourceIps: ["10.0.0.0/33"] }]),
+                "switchyard:traffic.routes[0].sourceIps[0] must be a CIDR block such as 10.0.0.0/8 (got '10.0.0.0/33')",
+            ],
+            [
+                "a cookie without a value",
+                (r) => (r.traffic.routes = [{ color: "blue", cookie: { name: "beta" } }]),
+                "switchyard:traffic.routes[0].cookie needs both name and value",
+            ],
+            [
+                "traffic.previous equal to live",
+                (r) => (r.traffic.previous = "blue"),
+                "switchyard:traffic.previous (blue) must differ from switchyard:traffic.live",
+            ],
+            [
+                "idle on the live colour",
+                (r) => (r.slots.blue.idle = true),
+                "switchyard:slots.blue.idle must not be set: blue receives traffic (live) and runs service.desiredCount tasks",
+            ],
+            [
+                "idling the colour that was just live",
+                (r) => {
+                    r.slots.green = { image: digest("b"), idle: true };
+                    r.traffic.previous = "green";
+                },
+                "switchyard:slots.green.idle must not be set while switchyard:traffic.previous is green",
+            ],
+            [
+                "a test port taken by production",
+                (r) => (r.testAccess.port = 443),
+                "switchyard:testAccess.port 443 is taken by the production listener; pick another (default 9000)",
+            ],
+            [
+                "a bad certificate ARN",
+                (r) => (r.https = { certificateArn: "cert-123" }),
+                "switchyard:https.certificateArn must be an ACM certificate ARN",
+            ],
+            [
+                "an unknown strategy",
+                (r) => (r.strategy = "canary"),
+                "switchyard:strategy must be one of blue-green, rolling (got 'canary')",
+            ],
+            [
+                "a bad alarm email",
+                (r) => (r.alarms = { emails: ["oncall"] }),
+                "switchyard:alarms.emails[0] must be an email address (got 'oncall')",
+            ],
         ];
         for (const [what, change, message] of cases) {
             it(what, () => {
@@ -123,27 +300,46 @@ describe("config model", () => {
 
     describe("the database schema guard", () => {
         it("refuses traffic to a build that cannot run against the current schema", () => {
-            const problems = problemsOf(edit((r) => {
-                r.slots.blue.schema = [3, 4];
-                r.database = { schema: 5 };
-            }));
+            const problems = problemsOf(
+                edit((r) => {
+                    r.slots.blue.schema = [3, 4];
+                    r.database = { schema: 5 };
+                }),
+            );
             assert.deepEqual(problems, [
                 "switchyard:slots.blue.schema ([3, 4]) does not include switchyard:database.schema 5, but blue receives traffic (live); deploy a build that supports schema 5 or move the traffic",
             ]);
         });
         it("accepts a range that includes the schema, and a build that declares none", () => {
-            parseConfig(edit((r) => { r.slots.blue.schema = { min: 3, max: 6 }; r.database = { schema: 5 }; }), "dev");
-            parseConfig(edit((r) => (r.database = { schema: 5 })), "dev");
+            parseConfig(
+                edit((r) => {
+                    r.slots.blue.schema = { min: 3, max: 6 };
+                    r.database = { schema: 5 };
+                }),
+                "dev",
+            );
+            parseConfig(
+                edit((r) => (r.database = { schema: 5 })),
+                "dev",
+            );
         });
         it("lets a candidate without traffic support another schema (expand before migrate)", () => {
-            parseConfig(edit((r) => { r.slots.green = { image: digest("b"), schema: [6] }; r.database = { schema: 5 }; }), "dev");
+            parseConfig(
+                edit((r) => {
+                    r.slots.green = { image: digest("b"), schema: [6] };
+                    r.database = { schema: 5 };
+                }),
+                "dev",
+            );
         });
         it("refuses a canary to an incompatible candidate", () => {
-            const problems = problemsOf(edit((r) => {
-                r.slots.green = { image: digest("b"), schema: [6] };
-                r.database = { schema: 5 };
-                r.traffic.canary = { percent: 10 };
-            }));
+            const problems = problemsOf(
+                edit((r) => {
+                    r.slots.green = { image: digest("b"), schema: [6] };
+                    r.database = { schema: 5 };
+                    r.traffic.canary = { percent: 10 };
+                }),
+            );
             assert.deepEqual(problems, [
                 "switchyard:slots.green.schema ([6]) does not include switchyard:database.schema 5, but green receives traffic (canary 10%); deploy a build that supports schema 5 or move the traffic",
             ]);
@@ -152,20 +348,45 @@ describe("config model", () => {
 
     describe("test access", () => {
         it("rejects an empty list and the whole internet in production, naming each", () => {
-            assert.deepEqual(problemsOf(edit((r) => (r.testAccess = { cidrs: [] })), "prod"), [
-                "switchyard:testAccess.cidrs must list who may reach the test listener in production (e.g. your VPN range 10.0.0.0/8)",
-            ]);
-            assert.deepEqual(problemsOf(edit((r) => (r.testAccess = { cidrs: ["0.0.0.0/0", "::/0"] })), "prod"), [
-                "switchyard:testAccess.cidrs must not contain 0.0.0.0/0 in production: the test listener would be open to the internet",
-                "switchyard:testAccess.cidrs must not contain ::/0 in production: the test listener would be open to the internet",
-            ]);
+            assert.deepEqual(
+                problemsOf(
+                    edit((r) => (r.testAccess = { cidrs: [] })),
+                    "prod",
+                ),
+                ["switchyard:testAccess.cidrs must list who may reach the test listener in production (e.g. your VPN range 10.0.0.0/8)"],
+            );
+            assert.deepEqual(
+                problemsOf(
+                    edit((r) => (r.testAccess = { cidrs: ["0.0.0.0/0", "::/0"] })),
+                    "prod",
+                ),
+                [
+                    "switchyard:testAccess.cidrs must not contain 0.0.0.0/0 in production: the test listener would be open to the internet",
+                    "switchyard:testAccess.cidrs must not contain ::/0 in production: the test listener would be open to the internet",
+                ],
+            );
         });
         it("allows them in development", () => {
-            parseConfig(edit((r) => (r.testAccess = { cidrs: ["0.0.0.0/0"] })), "dev");
-            parseConfig(edit((r) => delete r.testAccess), "dev");
+            parseConfig(
+                edit((r) => (r.testAccess = { cidrs: ["0.0.0.0/0"] })),
+                "dev",
+            );
+            parseConfig(
+                edit((r) => delete r.testAccess),
+                "dev",
+            );
         });
         it("applies the production rule to any stack with switchyard:environment production", () => {
-            assert.equal(problemsOf(edit((r) => { r.environment = "production"; r.testAccess = { cidrs: ["0.0.0.0/0"] }; }), "eu").length, 1);
+            assert.equal(
+                problemsOf(
+                    edit((r) => {
+                        r.environment = "production";
+                        r.testAccess = { cidrs: ["0.0.0.0/0"] };
+                    }),
+                    "eu",
+                ).length,
+                1,
+            );
         });
     });
 

@@ -6,10 +6,9 @@ import { candidateColor, colorsWithTraffic, desiredTasks, productionWeights, tes
 import { digest } from "../helpers/configs";
 
 const color = fc.constantFrom<Color>(...COLORS);
-const slot = fc.option(
-    fc.record({ image: fc.constantFrom(digest("a"), digest("b"), digest("c")), idle: fc.boolean() }),
-    { nil: undefined },
-);
+const slot = fc.option(fc.record({ image: fc.constantFrom(digest("a"), digest("b"), digest("c")), idle: fc.boolean() }), {
+    nil: undefined,
+});
 
 /** Random raw stacks; many are invalid, and parseConfig decides which. */
 const rawStack = fc.record({
@@ -93,7 +92,11 @@ describe("traffic plan", () => {
 
     it("gives the canary share to the candidate", () => {
         const cfg = parseConfig(
-            { service: { name: "web" }, slots: { blue: { image: digest("a") }, green: { image: digest("b") } }, traffic: { live: "green", canary: { percent: 30 } } },
+            {
+                service: { name: "web" },
+                slots: { blue: { image: digest("a") }, green: { image: digest("b") } },
+                traffic: { live: "green", canary: { percent: 30 } },
+            },
             "dev",
         );
         assert.deepEqual(productionWeights(cfg), { green: 70, blue: 30 });

@@ -106,7 +106,15 @@ export async function runPolicies(
         const policyConfig = config[policy.name] ?? {};
         if ("validateStack" in policy) {
             const ran = await attempt(() =>
-                policy.validateStack({ resources: stackResources(recorded), stackTags: new Map(), getConfig: <T extends object>() => policyConfig as T, notApplicable }, report),
+                policy.validateStack(
+                    {
+                        resources: stackResources(recorded),
+                        stackTags: new Map(),
+                        getConfig: <T extends object>() => policyConfig as T,
+                        notApplicable,
+                    },
+                    report,
+                ),
             );
             if (ran) applied.add(policy.name);
             continue;
@@ -144,7 +152,12 @@ export function withInputs(r: Recorded, change: (inputs: Record<string, any>) =>
 }
 
 /** `resources` with the one named `name` (of `type`) replaced by `change(it)`. */
-export function replacing(resources: readonly Recorded[], type: string, name: string, change: (inputs: Record<string, any>) => void): Recorded[] {
+export function replacing(
+    resources: readonly Recorded[],
+    type: string,
+    name: string,
+    change: (inputs: Record<string, any>) => void,
+): Recorded[] {
     let found = 0;
     const out = resources.map((r) => {
         if (r.type !== type || r.name !== name) return r;

@@ -8,18 +8,21 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ecrImmutableAndScanned, policies, testListenerNotPublic } from "../../policy/policies";
 import { Recorded } from "../helpers/mocks";
 import { ROOT, evaluate, stackFileConfig } from "../helpers/program";
 
 const POLICY_DIR = path.join(ROOT, "policy");
+/* eslint-disable @typescript-eslint/no-require-imports -- untyped generated gRPC modules */
 // The gRPC stack @pulumi/pulumi itself uses, resolved from it (not a direct dependency).
 const fromPulumi = (id: string) => require(require.resolve(id, { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }));
 const grpc = fromPulumi("@grpc/grpc-js");
 const rpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const pb = require("@pulumi/pulumi/proto/analyzer_pb");
 const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb");
+/* eslint-enable @typescript-eslint/no-require-imports */
 const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb");
 
 function call<T>(client: any, method: string, request: unknown): Promise<T> {
@@ -70,7 +73,7 @@ describe("policy pack: served the way `pulumi preview --policy-pack policy` runs
     it("loads from the root node_modules and announces every policy with its enforcement level", async () => {
         const info: any = await call(client, "getAnalyzerInfo", new Empty());
         assert.equal(info.getName(), "switchyard");
-        assert.equal(info.getVersion(), require(path.join(POLICY_DIR, "package.json")).version);
+        assert.equal(info.getVersion(), JSON.parse(readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")).version);
         const levels = ["advisory", "mandatory"];
         assert.deepEqual(
             info.getPoliciesList().map((p: any) => [p.getName(), levels[p.getEnforcementlevel()]]),
@@ -110,9 +113,15 @@ describe("policy pack: served the way `pulumi preview --policy-pack policy` runs
             }),
         );
         const res = await call(client, "analyzeStack", request);
-        assert.deepEqual(diagnostics(res).map(([name]) => name), [testListenerNotPublic.name]);
+        assert.deepEqual(
+            diagnostics(res).map(([name]) => name),
+            [testListenerNotPublic.name],
+        );
         const [, message] = diagnostics(res)[0];
         assert.ok(message.startsWith(`${testListenerNotPublic.description}\n`), message);
-        assert.match(message, /\nsecurity group web-alb: ingress rule #1 .* allows 0\.0\.0\.0\/0 to reach port 9000, the port of test listener web-test-listener;/);
+        assert.match(
+            message,
+            /\nsecurity group web-alb: ingress rule #1 .* allows 0\.0\.0\.0\/0 to reach port 9000, the port of test listener web-test-listener;/,
+        );
     });
 });

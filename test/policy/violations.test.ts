@@ -48,7 +48,10 @@ describe("policy pack: violations", () => {
                 inputs.containerDefinitions = JSON.stringify(containers);
             });
             const run = await runPolicies(policies, bad);
-            assert.deepEqual(run.violations.map((v) => [v.policy, v.enforcementLevel]), [[imagesPinnedByDigest.name, "mandatory"]]);
+            assert.deepEqual(
+                run.violations.map((v) => [v.policy, v.enforcementLevel]),
+                [[imagesPinnedByDigest.name, "mandatory"]],
+            );
             assert.deepEqual(messages(run), [
                 `task definition web-blue-task: container app uses image "123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:v1", which is not pinned by digest; ` +
                     "use <repo>@sha256:<64 hex digits> (switchyard:slots.<color>.image), because tags such as :latest can be moved to another build",
@@ -61,7 +64,10 @@ describe("policy pack: violations", () => {
             });
             const run = await runPolicies([imagesPinnedByDigest], bad);
             assert.equal(run.violations.length, 1);
-            assert.match(run.violations[0].message, /^task definition web-blue-task: container app uses image ".*\/web@sha256:abc", which is not pinned by digest/);
+            assert.match(
+                run.violations[0].message,
+                /^task definition web-blue-task: container app uses image ".*\/web@sha256:abc", which is not pinned by digest/,
+            );
         });
     });
 
@@ -91,7 +97,8 @@ describe("policy pack: violations", () => {
     describe("3. test listener never open to the world", () => {
         it("fires when a dev stack file opens the test listener to 0.0.0.0/0 (lib/config.ts allows it outside production)", async () => {
             const config = stackFileConfig("dev");
-            const resources = (await evaluate("dev", { ...config, "switchyard:testAccess": { cidrs: ["0.0.0.0/0"], port: 9000 } })).resources;
+            const resources = (await evaluate("dev", { ...config, "switchyard:testAccess": { cidrs: ["0.0.0.0/0"], port: 9000 } }))
+                .resources;
             const run = await runPolicies(policies, resources);
             assert.deepEqual(messages(run), [
                 "security group web-alb: ingress rule #1 (test listener: allow-listed testers only) allows 0.0.0.0/0 to reach " +
@@ -174,7 +181,10 @@ describe("policy pack: violations", () => {
                 run.violations.map((v) => v.policy),
                 [productionAlbHardening.name],
             );
-            assert.match(messages(run)[0], /^production listener web-prod-listener is production \(tag switchyard:environment=production\)/);
+            assert.match(
+                messages(run)[0],
+                /^production listener web-prod-listener is production \(tag switchyard:environment=production\)/,
+            );
         });
 
         it("fires when the port-80 listener forwards instead of redirecting", async () => {
@@ -197,13 +207,16 @@ describe("policy pack: violations", () => {
                 inputs.defaultActions[0].forward.targetGroups[1].weight = 20;
             });
             const run = await runPolicies(policies, bad);
-            assert.deepEqual(run.violations.map((v) => [v.policy, v.message]), [
+            assert.deepEqual(
+                run.violations.map((v) => [v.policy, v.message]),
                 [
-                    productionWeightsSumTo100.name,
-                    "production listener web-prod-listener forwards with weights web-blue-tg 90 + web-green-tg 20 = 110; " +
-                        "each weight must be a whole number 0..100 and together they must be 100: fix switchyard:traffic (live, canary.percent) rather than the listener",
+                    [
+                        productionWeightsSumTo100.name,
+                        "production listener web-prod-listener forwards with weights web-blue-tg 90 + web-green-tg 20 = 110; " +
+                            "each weight must be a whole number 0..100 and together they must be 100: fix switchyard:traffic (live, canary.percent) rather than the listener",
+                    ],
                 ],
-            ]);
+            );
         });
 
         it("fires on a weight outside 0..100 even when the sum is 100", async () => {
@@ -213,7 +226,10 @@ describe("policy pack: violations", () => {
             });
             const run = await runPolicies([productionWeightsSumTo100], bad);
             assert.equal(run.violations.length, 1);
-            assert.match(run.violations[0].message, /weights web-blue-tg 150 \+ web-green-tg -50 = 100; each weight must be a whole number 0\.\.100/);
+            assert.match(
+                run.violations[0].message,
+                /weights web-blue-tg 150 \+ web-green-tg -50 = 100; each weight must be a whole number 0\.\.100/,
+            );
         });
 
         it("still checks the weights in a preview, where new target groups' ARNs are unknown", async () => {
@@ -222,7 +238,9 @@ describe("policy pack: violations", () => {
             assert.throws(() => unknownCheckingProxy({ arn: UNKNOWN }).arn, UnknownValueError);
             const preview = (w: [number, number]) =>
                 replacing(prod, LISTENER, "web-prod-listener", (inputs) => {
-                    inputs.defaultActions[0].forward.targetGroups.forEach((g: any, i: number) => Object.assign(g, { arn: UNKNOWN, weight: w[i] }));
+                    inputs.defaultActions[0].forward.targetGroups.forEach((g: any, i: number) =>
+                        Object.assign(g, { arn: UNKNOWN, weight: w[i] }),
+                    );
                 });
             assert.deepEqual((await runPolicies([productionWeightsSumTo100], preview([100, 0]))).violations, []);
             assert.deepEqual(messages(await runPolicies([productionWeightsSumTo100], preview([90, 20]))), [
@@ -252,13 +270,20 @@ describe("policy pack: violations", () => {
             assert.equal(run.violations.length, 2);
 
             const noPath = replacing(prod, TARGET_GROUP, "web-blue-tg", (inputs) => delete inputs.healthCheck.path);
-            assert.deepEqual(messages(await runPolicies([targetGroupHealthCheck], noPath)), [`target group web-blue-tg health-checks without a path; ${fix}`]);
+            assert.deepEqual(messages(await runPolicies([targetGroupHealthCheck], noPath)), [
+                `target group web-blue-tg health-checks without a path; ${fix}`,
+            ]);
         });
     });
 
     describe("advisory: ECS deployment circuit breaker", () => {
         it("advises when a service has no circuit breaker with rollback", async () => {
-            const bad = replacing(prod, SERVICE, "web-blue-svc", (inputs) => (inputs.deploymentCircuitBreaker = { enable: true, rollback: false }));
+            const bad = replacing(
+                prod,
+                SERVICE,
+                "web-blue-svc",
+                (inputs) => (inputs.deploymentCircuitBreaker = { enable: true, rollback: false }),
+            );
             const run = await runPolicies(policies, bad);
             assert.deepEqual(run.violations, [
                 {

@@ -68,10 +68,26 @@ async function ok(dir: string, argv: string[], summary: RegExp): Promise<string>
 describe("release tool (cli/main.ts, in-process)", () => {
     it("runs a full release: start, canary, flip, finish", async () => {
         const dir = stackDir({ dev: DEV });
-        await ok(dir, ["start", "--stack", "dev", "--image", B, "--schema", "3..4"], /^green \(candidate\) now holds web@sha256:bbbbbbbbbbbb, schema 3\.\.4 \(was empty\)/);
-        await ok(dir, ["canary", "--stack", "dev", "--percent", "10"], /^green now gets 10% of production traffic \(was 0%\), blue 90%\. Next: pulumi up --stack dev/);
-        await ok(dir, ["flip", "--stack", "dev"], /^green is now live \(was blue\); blue stays warm for rollback\. Next: pulumi up --stack dev, then verify; later finish$/);
-        await ok(dir, ["finish", "--stack", "dev"], /^blue \(web@sha256:aaaaaaaaaaaa, kept warm since the flip\) is scaled down to 0 tasks \(idle\)/);
+        await ok(
+            dir,
+            ["start", "--stack", "dev", "--image", B, "--schema", "3..4"],
+            /^green \(candidate\) now holds web@sha256:bbbbbbbbbbbb, schema 3\.\.4 \(was empty\)/,
+        );
+        await ok(
+            dir,
+            ["canary", "--stack", "dev", "--percent", "10"],
+            /^green now gets 10% of production traffic \(was 0%\), blue 90%\. Next: pulumi up --stack dev/,
+        );
+        await ok(
+            dir,
+            ["flip", "--stack", "dev"],
+            /^green is now live \(was blue\); blue stays warm for rollback\. Next: pulumi up --stack dev, then verify; later finish$/,
+        );
+        await ok(
+            dir,
+            ["finish", "--stack", "dev"],
+            /^blue \(web@sha256:aaaaaaaaaaaa, kept warm since the flip\) is scaled down to 0 tasks \(idle\)/,
+        );
         assert.equal(
             read(dir, "dev"),
             `config:
@@ -99,7 +115,10 @@ describe("release tool (cli/main.ts, in-process)", () => {
         const lines = text.split("\n");
         assert.match(lines[1], /^colour\s+role\s+slot\s+schema\s+tasks\s+traffic\s+routes\s+test listener$/);
         assert.match(lines[2], /^blue\s+live\s+web@sha256:aaaaaaaaaaaa\s+\[3, 4\]\s+2\s+100%\s+-\s+-$/);
-        assert.match(lines[3], /^green\s+candidate\s+web@sha256:bbbbbbbbbbbb\s+\[3, 4\]\s+2\s+0%\s+routes\[0\] header x-beta-user=alice\|bob\s+yes$/);
+        assert.match(
+            lines[3],
+            /^green\s+candidate\s+web@sha256:bbbbbbbbbbbb\s+\[3, 4\]\s+2\s+0%\s+routes\[0\] header x-beta-user=alice\|bob\s+yes$/,
+        );
         assert.equal(lines[4], "live: blue   candidate: green   canary: none   previous: none   database schema: 3");
         const json = JSON.parse((await run(["status", "--stack", "dev", "--dir", dir, "--json"])).out);
         assert.equal(json.live, "blue");
@@ -127,18 +146,33 @@ describe("release tool (cli/main.ts, in-process)", () => {
     it("rolling mode: start replaces the single slot and records the previous digest; rollback prints it", async () => {
         const dir = stackDir({ dev: ROLLING });
         await ok(dir, ["start", "--stack", "dev", "--image", B], /blue \(the only fleet, rolling\) now runs web@sha256:bbbbbbbbbbbb/);
-        assert.match(read(dir, "dev"), new RegExp(`image: ${B.replace(/\./g, "\\.")} # first build; previous: ${A.replace(/\./g, "\\.")}\n`));
-        await refused(dir, ["rollback", "--stack", "dev"], new RegExp(`strategy is rolling.*start --stack dev --image ${A.replace(/\./g, "\\.")}$`));
+        assert.match(
+            read(dir, "dev"),
+            new RegExp(`image: ${B.replace(/\./g, "\\.")} # first build; previous: ${A.replace(/\./g, "\\.")}\n`),
+        );
+        await refused(
+            dir,
+            ["rollback", "--stack", "dev"],
+            new RegExp(`strategy is rolling.*start --stack dev --image ${A.replace(/\./g, "\\.")}$`),
+        );
         await ok(dir, ["start", "--stack", "dev", "--image", C], /now runs web@sha256:cccccccccccc/);
         assert.match(read(dir, "dev"), new RegExp(`# first build; previous: ${B.replace(/\./g, "\\.")}\n`));
         for (const cmd of [["canary", "--percent", "5"], ["flip"], ["finish"]]) {
-            await refused(dir, [cmd[0], "--stack", "dev", ...cmd.slice(1)], new RegExp(`${cmd[0]} does not apply to stack dev: switchyard:strategy is rolling`));
+            await refused(
+                dir,
+                [cmd[0], "--stack", "dev", ...cmd.slice(1)],
+                new RegExp(`${cmd[0]} does not apply to stack dev: switchyard:strategy is rolling`),
+            );
         }
     });
 
     it("promote copies dev's live digest and schema into prod's candidate slot", async () => {
         const dir = stackDir({ dev: DEV, prod: PROD });
-        await ok(dir, ["promote", "--from", "dev", "--to", "prod"], /^from dev \(live blue\): green \(candidate\) now holds web@sha256:aaaaaaaaaaaa, schema \[3, 4\].*pulumi up --stack prod/);
+        await ok(
+            dir,
+            ["promote", "--from", "dev", "--to", "prod"],
+            /^from dev \(live blue\): green \(candidate\) now holds web@sha256:aaaaaaaaaaaa, schema \[3, 4\].*pulumi up --stack prod/,
+        );
         assert.equal(read(dir, "dev"), DEV);
         const prod = parseDocument(read(dir, "prod")).toJS();
         assert.deepEqual(prod.config["switchyard:slots"].green, { image: A, schema: [3, 4] });
@@ -155,16 +189,41 @@ describe("release tool (cli/main.ts, in-process)", () => {
     describe("refusals leave every file byte-for-byte unchanged", () => {
         const cases: [string, string, string[], RegExp][] = [
             ["start with a tag", DEV, ["start", "--stack", "dev", "--image", `${REPO}:latest`], /is a mutable tag/],
-            ["start with an incompatible schema", DEV, ["start", "--stack", "dev", "--image", B, "--schema", "4,5"], /\[4, 5\], which does not include/],
-            ["start while the candidate has a canary", ALIGNED, ["start", "--stack", "dev", "--image", B], /finish or rollback the current release first/],
+            [
+                "start with an incompatible schema",
+                DEV,
+                ["start", "--stack", "dev", "--image", B, "--schema", "4,5"],
+                /\[4, 5\], which does not include/,
+            ],
+            [
+                "start while the candidate has a canary",
+                ALIGNED,
+                ["start", "--stack", "dev", "--image", B],
+                /finish or rollback the current release first/,
+            ],
             ["canary on an empty candidate", DEV, ["canary", "--stack", "dev", "--percent", "10"], /green \(the candidate\) is empty/],
             ["flip on an empty candidate", DEV, ["flip", "--stack", "dev"], /green \(the candidate\) is empty/],
             ["flip of a build without a digest and no pulumi", ALIGNED, ["flip", "--stack", "dev"], /pass --digest/],
-            ["flip with a route to the old colour", COMMENTED.replace("- color: green", "- color: blue"), ["flip", "--stack", "dev"], /traffic\.routes\[0\] sends requests to blue/],
-            ["rollback with nothing to roll back", DEV, ["rollback", "--stack", "dev"], /^switchyard: nothing to roll back: no canary, no routes, and no previous live colour \(finish already ran\)$/],
+            [
+                "flip with a route to the old colour",
+                COMMENTED.replace("- color: green", "- color: blue"),
+                ["flip", "--stack", "dev"],
+                /traffic\.routes\[0\] sends requests to blue/,
+            ],
+            [
+                "rollback with nothing to roll back",
+                DEV,
+                ["rollback", "--stack", "dev"],
+                /^switchyard: nothing to roll back: no canary, no routes, and no previous live colour \(finish already ran\)$/,
+            ],
             ["finish during a canary", ALIGNED, ["finish", "--stack", "dev"], /green still receives production traffic \(canary 10%\)/],
             ["finish with nothing to scale down", DEV, ["finish", "--stack", "dev"], /nothing to finish: green is empty/],
-            ["an invalid stack file", DEV.replace("live: blue", "live: purple"), ["flip", "--stack", "dev"], /not valid as it stands[\s\S]*traffic.live must be one of blue, green \(got 'purple'\)/],
+            [
+                "an invalid stack file",
+                DEV.replace("live: blue", "live: purple"),
+                ["flip", "--stack", "dev"],
+                /not valid as it stands[\s\S]*traffic.live must be one of blue, green \(got 'purple'\)/,
+            ],
         ];
         for (const [name, text, argv, message] of cases) {
             it(name, async () => refused(stackDir({ dev: text }), argv, message));
@@ -182,7 +241,10 @@ describe("release tool (cli/main.ts, in-process)", () => {
             [["canary", "--stack", "dev", "--percent"], /error: option '--percent <n>' argument missing/],
             [["canary", "--stack", "dev", "--percent", "100"], /error: option '--percent <n>' argument '100' is invalid/],
             [["canary", "--percent", "10"], /error: required option '--stack <name>' not specified/],
-            [["start", "--stack", "dev", "--image", B, "--build", "./app"], /error: option '--image <ref>' cannot be used with option '--build <context>'/],
+            [
+                ["start", "--stack", "dev", "--image", B, "--build", "./app"],
+                /error: option '--image <ref>' cannot be used with option '--build <context>'/,
+            ],
             [["start", "--stack", "dev"], /error: start needs --image <ref> or --build <context>/],
             [["start", "--stack", "dev", "--image", B, "--schema", "x"], /error: option '--schema <versions>' argument 'x' is invalid/],
             [["promote", "--from", "dev"], /error: required option '--to <stack>' not specified/],
@@ -216,7 +278,10 @@ describe("release tool (cli/main.ts, in-process)", () => {
         const before = read(dir, "dev");
         const r = await run(["flip", "--stack", "dev", "--dir", dir], { PATH: `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin` });
         assert.equal(r.code, 1);
-        assert.match(r.err, /pulumi stack output images --json --stack dev failed: error: no stack named dev; pass the digest with --digest/);
+        assert.match(
+            r.err,
+            /pulumi stack output images --json --stack dev failed: error: no stack named dev; pass the digest with --digest/,
+        );
         assert.equal(read(dir, "dev"), before);
     });
 
@@ -230,18 +295,25 @@ describe("release tool (cli/main.ts, in-process)", () => {
     it("lists every command in --help", async () => {
         const r = await run(["--help"]);
         assert.equal(r.code, 0);
-        for (const cmd of ["status", "start", "canary", "flip", "rollback", "finish", "promote", "verify"]) assert.match(r.out, new RegExp(`\\n  ${cmd}\\b`));
+        for (const cmd of ["status", "start", "canary", "flip", "rollback", "finish", "promote", "verify"])
+            assert.match(r.out, new RegExp(`\\n  ${cmd}\\b`));
     });
 
     it("smoke: npm run switchyard -- status works as a real process", function () {
         this.timeout(120_000);
         const dir = stackDir({ dev: DEV });
         const root = path.resolve(__dirname, "../..");
-        const r = spawnSync("npm", ["run", "--silent", "switchyard", "--", "status", "--stack", "dev", "--dir", dir], { cwd: root, encoding: "utf8" });
+        const r = spawnSync("npm", ["run", "--silent", "switchyard", "--", "status", "--stack", "dev", "--dir", dir], {
+            cwd: root,
+            encoding: "utf8",
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /^stack dev \(development, blue-green\)\n/);
         assert.match(r.stdout, /blue\s+live\s+web@sha256:aaaaaaaaaaaa/);
-        const bad = spawnSync("npm", ["run", "--silent", "switchyard", "--", "flip", "--stack", "dev", "--dir", dir, "--nope"], { cwd: root, encoding: "utf8" });
+        const bad = spawnSync("npm", ["run", "--silent", "switchyard", "--", "flip", "--stack", "dev", "--dir", dir, "--nope"], {
+            cwd: root,
+            encoding: "utf8",
+        });
         assert.equal(bad.status, 2);
         assert.match(bad.stderr, /unknown option '--nope'/);
     });

@@ -30,7 +30,10 @@ const idle = fc.constantFrom(false, false, false, true);
 const slot = fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 4, arbitrary: fc.record({ image, schema: fc.option(schemaRaw, { nil: undefined }), idle }) },
-    { weight: 2, arbitrary: fc.record({ build: fc.constantFrom("./app", "./svc"), schema: fc.option(schemaRaw, { nil: undefined }), idle }) },
+    {
+        weight: 2,
+        arbitrary: fc.record({ build: fc.constantFrom("./app", "./svc"), schema: fc.option(schemaRaw, { nil: undefined }), idle }),
+    },
 );
 const color = fc.constantFrom(...COLORS);
 const route = fc.record({ color, sourceIps: fc.constantFrom(["10.0.0.0/8"], ["192.168.0.0/16", "172.16.0.0/12"]) });
@@ -49,24 +52,36 @@ function clean(v: unknown): unknown {
 }
 
 const blueGreenRaw = fc.record({
-    service: fc.record({ name: fc.constant("web"), desiredCount: fc.integer({ min: 1, max: 4 }), idleCount: fc.integer({ min: 0, max: 1 }) }),
+    service: fc.record({
+        name: fc.constant("web"),
+        desiredCount: fc.integer({ min: 1, max: 4 }),
+        idleCount: fc.integer({ min: 0, max: 1 }),
+    }),
     slots: fc.record({ blue: slot, green: slot }),
     traffic: fc.record({
         live: color,
-        canary: fc.option(fc.record({ percent: fc.integer({ min: 1, max: 99 }), stickiness: fc.option(fc.integer({ min: 1, max: 3600 }), { nil: undefined }) }), { nil: undefined, freq: 3 }),
+        canary: fc.option(
+            fc.record({
+                percent: fc.integer({ min: 1, max: 99 }),
+                stickiness: fc.option(fc.integer({ min: 1, max: 3600 }), { nil: undefined }),
+            }),
+            { nil: undefined, freq: 3 },
+        ),
         routes: fc.option(fc.array(route, { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 3 }),
         previous: fc.option(color, { nil: undefined, freq: 3 }),
     }),
     database: fc.option(fc.record({ schema: fc.integer({ min: 1, max: 5 }) }), { nil: undefined }),
 });
 
-const rollingRaw = fc.record({
-    strategy: fc.constant("rolling"),
-    service: fc.constant({ name: "web" }),
-    live: color,
-    slot: fc.oneof(fc.record({ image, schema: fc.option(schemaRaw, { nil: undefined }) }), fc.record({ build: fc.constant("./app") })),
-    database: fc.option(fc.record({ schema: fc.integer({ min: 1, max: 5 }) }), { nil: undefined }),
-}).map(({ live, slot: s, ...rest }) => ({ ...rest, slots: { [live]: s }, traffic: { live } }));
+const rollingRaw = fc
+    .record({
+        strategy: fc.constant("rolling"),
+        service: fc.constant({ name: "web" }),
+        live: color,
+        slot: fc.oneof(fc.record({ image, schema: fc.option(schemaRaw, { nil: undefined }) }), fc.record({ build: fc.constant("./app") })),
+        database: fc.option(fc.record({ schema: fc.integer({ min: 1, max: 5 }) }), { nil: undefined }),
+    })
+    .map(({ live, slot: s, ...rest }) => ({ ...rest, slots: { [live]: s }, traffic: { live } }));
 
 /** Any valid configuration (mostly blue-green, some rolling). */
 const validRaw = fc
@@ -151,7 +166,10 @@ describe("release steps (properties)", () => {
         );
         // Not vacuous: every command really changed configurations along the way.
         for (const kind of ["start", "canary", "flip", "rollback", "finish", "promote"]) {
-            assert.ok((succeeded.get(kind) ?? 0) >= 5, `${kind} succeeded ${succeeded.get(kind) ?? 0} times: ${JSON.stringify([...succeeded])}`);
+            assert.ok(
+                (succeeded.get(kind) ?? 0) >= 5,
+                `${kind} succeeded ${succeeded.get(kind) ?? 0} times: ${JSON.stringify([...succeeded])}`,
+            );
         }
     });
 

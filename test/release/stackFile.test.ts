@@ -26,8 +26,11 @@ describe("stack files (cli/stackFile.ts)", () => {
         assert.equal((await run(["flip", "--stack", "dev", "--dir", dir])).code, 0);
         const flipped = read(dir, "dev");
         assert.deepEqual(comments(flipped), comments(COMMENTED));
-        assert.deepEqual(changedLines(COMMENTED, flipped), { removed: ["    live: blue # live colour"], added: ["    live: green # live colour", "    previous: blue"] });
-        assert.match(flipped, /switchyard:slots: # builds\n    blue: # blue slot\n/);
+        assert.deepEqual(changedLines(COMMENTED, flipped), {
+            removed: ["    live: blue # live colour"],
+            added: ["    live: green # live colour", "    previous: blue"],
+        });
+        assert.match(flipped, /switchyard:slots: # builds\n    blue: # blue slot\n/); // eslint-disable-line no-regex-spaces -- YAML indentation, literally
         assert.equal((await run(["rollback", "--stack", "dev", "--dir", dir])).code, 0);
         assert.equal(read(dir, "dev"), COMMENTED);
     });
@@ -35,7 +38,12 @@ describe("stack files (cli/stackFile.ts)", () => {
     it("start then rollback of the canary keeps unrelated comments; flip of a build keeps the slot's comment", async () => {
         const dir = stackDir({ dev: COMMENTED.replace(/image: \S+ # green digest/, "build: ./app # green context") });
         assert.equal((await run(["flip", "--stack", "dev", "--dir", dir, "--digest", B])).code, 0);
-        assert.match(read(dir, "dev"), new RegExp(`    green: # green slot\n      image: ${B.replace(/\./g, "\\.")} # green context\n      schema: \\[3, 4\\] # green schema support\n`));
+        assert.match(
+            read(dir, "dev"),
+            new RegExp(
+                `    green: # green slot\n      image: ${B.replace(/\./g, "\\.")} # green context\n      schema: \\[3, 4\\] # green schema support\n`,
+            ),
+        );
     });
 
     it("keeps a hand-aligned layout: untouched lines verbatim, an edited line keeps its comment column", async () => {
@@ -70,7 +78,10 @@ describe("stack files (cli/stackFile.ts)", () => {
         const text = "config:\n  switchyard:traffic:\n    live: blue\n    canary: # set by the release tool\n";
         const doc = parseStackText(text);
         applyEditsToDocument(doc, [{ op: "set", path: ["traffic", "canary", "percent"], value: 5 }]);
-        assert.equal(doc.toString(), "config:\n  switchyard:traffic:\n    live: blue\n    canary: # set by the release tool\n      percent: 5\n");
+        assert.equal(
+            doc.toString(),
+            "config:\n  switchyard:traffic:\n    live: blue\n    canary: # set by the release tool\n      percent: 5\n",
+        );
     });
 
     it("keeps four-space indentation and unindented sequences", () => {

@@ -18,7 +18,10 @@ describe("release steps", () => {
             const next = applied(r, res).cfg;
             assert.deepEqual(next.slots.green, { kind: "image", image: B, schema: undefined, idle: false });
             assert.deepEqual(next.traffic, parseConfig(r, "dev").traffic);
-            assert.match((res as { summary: string }).summary, /^green \(candidate\) now holds web@sha256:bbbbbbbbbbbb .*Next: pulumi up --stack dev/);
+            assert.match(
+                (res as { summary: string }).summary,
+                /^green \(candidate\) now holds web@sha256:bbbbbbbbbbbb .*Next: pulumi up --stack dev/,
+            );
         });
 
         it("replaces a build with an image in place, clears idle and traffic.previous, keeps the schema", () => {
@@ -59,16 +62,25 @@ describe("release steps", () => {
 
         it("refuses while the candidate has a canary or a route: finish or rollback first", () => {
             const canary = blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } });
-            assert.match(refusal(release.start(cfg(canary), { image: C })), /green is the candidate but still receives production traffic \(canary 10%\); finish or rollback the current release first/);
+            assert.match(
+                refusal(release.start(cfg(canary), { image: C })),
+                /green is the candidate but still receives production traffic \(canary 10%\); finish or rollback the current release first/,
+            );
             const routed = blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }] } });
             assert.match(refusal(release.start(cfg(routed), { image: C })), /\(traffic\.routes\[0\]\); finish or rollback/);
         });
 
         it("refuses a build whose schema (given or kept) does not include database.schema", () => {
             const r = raw({ database: { schema: 5 } });
-            assert.match(refusal(release.start(cfg(r), { image: B, schema: { versions: [3, 4] } })), /schema \[3, 4\], which does not include switchyard:database.schema 5/);
+            assert.match(
+                refusal(release.start(cfg(r), { image: B, schema: { versions: [3, 4] } })),
+                /schema \[3, 4\], which does not include switchyard:database.schema 5/,
+            );
             const kept = raw({ slots: { blue: { image: A }, green: { image: B, schema: { min: 1, max: 2 } } }, database: { schema: 3 } });
-            assert.match(refusal(release.start(cfg(kept), { image: C })), /schema kept from the slot.*1\.\.2, which does not include switchyard:database.schema 3/);
+            assert.match(
+                refusal(release.start(cfg(kept), { image: C })),
+                /schema kept from the slot.*1\.\.2, which does not include switchyard:database.schema 3/,
+            );
         });
 
         it("pins a live build slot to its digest, so only the candidate can change during the release", () => {
@@ -88,13 +100,18 @@ describe("release steps", () => {
                 refusal(release.start(cfg(r), { image: B })),
                 /blue \(live\) is a build \(\.\/app\) and start pins it to its digest first.*pass --live-digest <repo>@sha256:<digest>/,
             );
-            assert.match(refusal(release.start(cfg(r), { image: B, liveDigest: "web:v1" })), /--live-digest web:v1 is not <repo>@sha256:<64 hex>/);
+            assert.match(
+                refusal(release.start(cfg(r), { image: B, liveDigest: "web:v1" })),
+                /--live-digest web:v1 is not <repo>@sha256:<64 hex>/,
+            );
         });
 
         it("rolling: replaces the single slot's image and records the previous digest as a note", () => {
             const r = raw({ strategy: "rolling" });
             const res = release.start(cfg(r), { image: B });
-            assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "blue", "image"], value: B, replaces: "build", note: `previous: ${A}` }]);
+            assert.deepEqual(edits(res), [
+                { op: "set", path: ["slots", "blue", "image"], value: B, replaces: "build", note: `previous: ${A}` },
+            ]);
             assert.match((res as { summary: string }).summary, /only fleet, rolling/);
             assert.equal(applied(r, res).cfg.traffic.live, "blue");
         });
@@ -107,7 +124,8 @@ describe("release steps", () => {
             assert.deepEqual(next.traffic.canary, { percent: 25, stickiness: 60 });
         });
         it("refuses out-of-range percents", () => {
-            for (const p of [0, 100, 2.5]) assert.match(refusal(release.canary(cfg(r), { percent: p })), /--percent must be a whole number 1..99/);
+            for (const p of [0, 100, 2.5])
+                assert.match(refusal(release.canary(cfg(r), { percent: p })), /--percent must be a whole number 1..99/);
         });
         it("refuses an empty candidate", () => {
             assert.match(refusal(release.canary(cfg(), { percent: 10 })), /green \(the candidate\) is empty; put a build there first/);
@@ -118,14 +136,23 @@ describe("release steps", () => {
         });
         it("refuses the previous live colour (after a flip): that is rollback", () => {
             const flipped = raw({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } });
-            assert.match(refusal(release.canary(cfg(flipped), { percent: 10 })), /blue is the colour that was live before the last flip.*use rollback/);
+            assert.match(
+                refusal(release.canary(cfg(flipped), { percent: 10 })),
+                /blue is the colour that was live before the last flip.*use rollback/,
+            );
         });
         it("refuses a candidate that does not support database.schema", () => {
             const bad = raw({ slots: { blue: { image: A }, green: { image: B, schema: [2] } }, database: { schema: 3 } });
-            assert.match(refusal(release.canary(cfg(bad), { percent: 10 })), /green \(web@sha256:bbbbbbbbbbbb\) supports database schema \[2\]/);
+            assert.match(
+                refusal(release.canary(cfg(bad), { percent: 10 })),
+                /green \(web@sha256:bbbbbbbbbbbb\) supports database schema \[2\]/,
+            );
         });
         it("refuses in rolling mode, explaining it", () => {
-            assert.match(refusal(release.canary(cfg({ strategy: "rolling" }), { percent: 10 })), /strategy is rolling, so there is one fleet \(blue\).*start --stack dev --image/);
+            assert.match(
+                refusal(release.canary(cfg({ strategy: "rolling" }), { percent: 10 })),
+                /strategy is rolling, so there is one fleet \(blue\).*start --stack dev --image/,
+            );
         });
     });
 
@@ -136,17 +163,35 @@ describe("release steps", () => {
             const next = applied(r, res).cfg;
             assert.deepEqual(next.traffic, { live: "green", canary: undefined, routes: [], previous: "blue" });
             assert.equal(next.slots.blue?.idle, false);
-            assert.match((res as { summary: string }).summary, /^green is now live \(was blue\); blue stays warm for rollback\. Next: pulumi up --stack dev, then verify; later finish$/);
+            assert.match(
+                (res as { summary: string }).summary,
+                /^green is now live \(was blue\); blue stays warm for rollback\. Next: pulumi up --stack dev, then verify; later finish$/,
+            );
         });
         it("leaves routes to the candidate and says so", () => {
-            const r = raw(blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["1"] } }] } }));
+            const r = raw(
+                blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["1"] } }] } }),
+            );
             const res = release.flip(cfg(r));
             assert.equal(applied(r, res).cfg.traffic.routes.length, 1);
             assert.match((res as { summary: string }).summary, /1 route to green left as they are/);
         });
         it("refuses when a route sends traffic to the old live colour", () => {
-            const r = raw(blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }, { color: "blue", sourceIps: ["10.1.0.0/16"] }] } }));
-            assert.match(refusal(release.flip(cfg(r))), /traffic\.routes\[1\] sends requests to blue, which would keep serving the old build/);
+            const r = raw(
+                blueGreenWithGreen({
+                    traffic: {
+                        live: "blue",
+                        routes: [
+                            { color: "green", sourceIps: ["10.0.0.0/8"] },
+                            { color: "blue", sourceIps: ["10.1.0.0/16"] },
+                        ],
+                    },
+                }),
+            );
+            assert.match(
+                refusal(release.flip(cfg(r))),
+                /traffic\.routes\[1\] sends requests to blue, which would keep serving the old build/,
+            );
         });
         it("pins a build slot to the given digest as it goes live", () => {
             const r = raw({ slots: { blue: { image: A }, green: { build: "./app", schema: [3] } } });
@@ -155,7 +200,10 @@ describe("release steps", () => {
         });
         it("refuses a build slot without a digest, saying how to pass one", () => {
             const r = raw({ slots: { blue: { image: A }, green: { build: "./app" } } });
-            assert.match(refusal(release.flip(cfg(r))), /green is a build \(\.\/app\).*pass --digest <repo>@sha256:<digest>.*pulumi stack output images --json --stack dev/);
+            assert.match(
+                refusal(release.flip(cfg(r))),
+                /green is a build \(\.\/app\).*pass --digest <repo>@sha256:<digest>.*pulumi stack output images --json --stack dev/,
+            );
             assert.match(refusal(release.flip(cfg(r), { digest: "web:v1" })), /--digest web:v1 is not a digest reference/);
         });
         it("refuses a --digest that contradicts an image slot", () => {
@@ -166,11 +214,26 @@ describe("release steps", () => {
         it("refuses an empty, idle, previous or incompatible candidate", () => {
             assert.match(refusal(release.flip(cfg())), /green \(the candidate\) is empty/);
             assert.match(refusal(release.flip(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }))), /is idle/);
-            assert.match(refusal(release.flip(cfg({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } }))), /to return to it use rollback/);
-            assert.match(refusal(release.flip(cfg({ slots: { blue: { image: A }, green: { image: B, schema: { min: 4, max: 6 } } }, database: { schema: 3 } }))), /4\.\.6, which does not include switchyard:database.schema 3/);
+            assert.match(
+                refusal(
+                    release.flip(cfg({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } })),
+                ),
+                /to return to it use rollback/,
+            );
+            assert.match(
+                refusal(
+                    release.flip(
+                        cfg({ slots: { blue: { image: A }, green: { image: B, schema: { min: 4, max: 6 } } }, database: { schema: 3 } }),
+                    ),
+                ),
+                /4\.\.6, which does not include switchyard:database.schema 3/,
+            );
         });
         it("refuses in rolling mode", () => {
-            assert.match(refusal(release.flip(cfg({ strategy: "rolling" }))), /flip does not apply to stack dev: switchyard:strategy is rolling/);
+            assert.match(
+                refusal(release.flip(cfg({ strategy: "rolling" }))),
+                /flip does not apply to stack dev: switchyard:strategy is rolling/,
+            );
         });
     });
 
@@ -190,22 +253,44 @@ describe("release steps", () => {
             assert.match((res as { summary: string }).summary, /1 route kept as before the flip \(rollback again removes them\)/);
         });
         it("during a canary or with routes: removes both, live stays", () => {
-            const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 20 }, routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }] } }));
+            const r = raw(
+                blueGreenWithGreen({
+                    traffic: { live: "blue", canary: { percent: 20 }, routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }] },
+                }),
+            );
             const res = release.rollback(cfg(r));
-            assert.deepEqual(edits(res), [{ op: "delete", path: ["traffic", "canary"] }, { op: "delete", path: ["traffic", "routes"] }]);
+            assert.deepEqual(edits(res), [
+                { op: "delete", path: ["traffic", "canary"] },
+                { op: "delete", path: ["traffic", "routes"] },
+            ]);
             assert.deepEqual(applied(r, res).cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
             assert.match((res as { summary: string }).summary, /^removed canary 20% and 1 route; blue serves all production traffic/);
         });
         it("refuses when there is nothing to roll back", () => {
-            assert.equal(refusal(release.rollback(cfg(blueGreenWithGreen()))), "nothing to roll back: no canary, no routes, and no previous live colour (finish already ran)");
+            assert.equal(
+                refusal(release.rollback(cfg(blueGreenWithGreen()))),
+                "nothing to roll back: no canary, no routes, and no previous live colour (finish already ran)",
+            );
         });
         it("refuses to roll back to a build that cannot run on the current schema", () => {
-            const r = raw({ slots: { blue: { image: A, schema: [2] }, green: { image: B } }, traffic: { live: "green", previous: "blue" }, database: { schema: 3 } });
-            assert.match(refusal(release.rollback(cfg(r))), /cannot roll back to blue: blue \(web@sha256:aaaaaaaaaaaa\) supports database schema \[2\]/);
+            const r = raw({
+                slots: { blue: { image: A, schema: [2] }, green: { image: B } },
+                traffic: { live: "green", previous: "blue" },
+                database: { schema: 3 },
+            });
+            assert.match(
+                refusal(release.rollback(cfg(r))),
+                /cannot roll back to blue: blue \(web@sha256:aaaaaaaaaaaa\) supports database schema \[2\]/,
+            );
         });
         it("rolling: refuses, printing the recorded previous digest as the way back", () => {
             const c = cfg({ strategy: "rolling" });
-            assert.match(refusal(release.rollback(c, { rollingPrevious: C })), new RegExp(`To roll back, roll the previous build out again: npm run switchyard -- start --stack dev --image ${C.replace(/[.]/g, "\\.")}$`));
+            assert.match(
+                refusal(release.rollback(c, { rollingPrevious: C })),
+                new RegExp(
+                    `To roll back, roll the previous build out again: npm run switchyard -- start --stack dev --image ${C.replace(/[.]/g, "\\.")}$`,
+                ),
+            );
             assert.match(refusal(release.rollback(c)), /no previous digest is recorded.*git log -p Pulumi\.dev\.yaml/);
         });
     });
@@ -214,18 +299,27 @@ describe("release steps", () => {
         it("scales the old colour down and removes previous", () => {
             const r = raw({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } });
             const res = release.finish(cfg(r));
-            assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "blue", "idle"], value: true }, { op: "delete", path: ["traffic", "previous"] }]);
+            assert.deepEqual(edits(res), [
+                { op: "set", path: ["slots", "blue", "idle"], value: true },
+                { op: "delete", path: ["traffic", "previous"] },
+            ]);
             const next = applied(r, res).cfg;
             assert.equal(next.slots.blue?.idle, true);
             assert.equal(next.traffic.previous, undefined);
         });
         it("refuses while the candidate has traffic", () => {
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } }));
-            assert.match(refusal(release.finish(cfg(r))), /green still receives production traffic \(canary 10%\); flip or rollback before finish/);
+            assert.match(
+                refusal(release.finish(cfg(r))),
+                /green still receives production traffic \(canary 10%\); flip or rollback before finish/,
+            );
         });
         it("refuses when there is no old colour to scale down", () => {
             assert.match(refusal(release.finish(cfg())), /nothing to finish: green is empty/);
-            assert.match(refusal(release.finish(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }))), /nothing to finish: green is already idle/);
+            assert.match(
+                refusal(release.finish(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }))),
+                /nothing to finish: green is already idle/,
+            );
         });
         it("refuses in rolling mode", () => {
             assert.match(refusal(release.finish(cfg({ strategy: "rolling" }))), /finish does not apply.*rolling/);
@@ -234,13 +328,24 @@ describe("release steps", () => {
 
     describe("promote", () => {
         it("copies the live digest and its schema into the target's candidate slot", () => {
-            const dev = cfg({ slots: { blue: { image: A }, green: { image: B, schema: { min: 3, max: 4 } } }, traffic: { live: "green", previous: "blue" } });
-            const prodRaw = raw({ slots: { blue: { image: A, schema: [3] }, green: { image: C, schema: [9], idle: true } }, database: { schema: 3 }, environment: "production", testAccess: { cidrs: ["10.0.0.0/8"] } });
+            const dev = cfg({
+                slots: { blue: { image: A }, green: { image: B, schema: { min: 3, max: 4 } } },
+                traffic: { live: "green", previous: "blue" },
+            });
+            const prodRaw = raw({
+                slots: { blue: { image: A, schema: [3] }, green: { image: C, schema: [9], idle: true } },
+                database: { schema: 3 },
+                environment: "production",
+                testAccess: { cidrs: ["10.0.0.0/8"] },
+            });
             const res = release.promote(dev, cfg(prodRaw, "prod"));
             const next = applied(prodRaw, res, "prod");
             assert.deepEqual((next.raw.slots as Record<string, unknown>).green, { image: B, schema: { min: 3, max: 4 } });
             assert.equal(next.cfg.traffic.live, "blue");
-            assert.match((res as { summary: string }).summary, /^from dev \(live green\): green \(candidate\) now holds.*pulumi up --stack prod/);
+            assert.match(
+                (res as { summary: string }).summary,
+                /^from dev \(live green\): green \(candidate\) now holds.*pulumi up --stack prod/,
+            );
         });
         it("removes the target slot's schema when the promoted build declares none", () => {
             const prodRaw = raw({ slots: { blue: { image: A }, green: { image: C, schema: [3] } } });
@@ -249,15 +354,24 @@ describe("release steps", () => {
         });
         it("refuses a source whose live slot is a build", () => {
             const dev = cfg({ slots: { blue: { build: "./app" } } });
-            assert.match(refusal(release.promote(dev, cfg(prod({}), "prod"))), /dev's live slot blue is a build \(\.\/app\), not pinned to a digest/);
+            assert.match(
+                refusal(release.promote(dev, cfg(prod({}), "prod"))),
+                /dev's live slot blue is a build \(\.\/app\), not pinned to a digest/,
+            );
         });
         it("refuses when the target's candidate has traffic", () => {
             const target = cfg(prod(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } })), "prod");
-            assert.match(refusal(release.promote(cfg(), target)), /cannot promote .* from dev to prod: green is the candidate but still receives production traffic/);
+            assert.match(
+                refusal(release.promote(cfg(), target)),
+                /cannot promote .* from dev to prod: green is the candidate but still receives production traffic/,
+            );
         });
         it("refuses a schema the target's database cannot run", () => {
             const dev = cfg({ slots: { blue: { image: A, schema: [4] } } });
-            assert.match(refusal(release.promote(dev, cfg(prod({ database: { schema: 3 } }), "prod"))), /\[4\], which does not include switchyard:database.schema 3/);
+            assert.match(
+                refusal(release.promote(dev, cfg(prod({ database: { schema: 3 } }), "prod"))),
+                /\[4\], which does not include switchyard:database.schema 3/,
+            );
         });
     });
 
@@ -273,12 +387,18 @@ describe("release steps", () => {
 
     describe("runStep", () => {
         it("refuses to edit a stack file that is already invalid", () => {
-            const out = release.runStep({ service: { name: "web" }, slots: {}, traffic: { live: "blue" } }, "dev", (c) => release.finish(c));
+            const out = release.runStep({ service: { name: "web" }, slots: {}, traffic: { live: "blue" } }, "dev", (c) =>
+                release.finish(c),
+            );
             assert.ok(!out.ok);
             assert.match(out.refusal, /Pulumi.dev.yaml is not valid as it stands; fix it first/);
         });
         it("re-validates a step's edits with parseConfig (a backstop for a step that forgets a check)", () => {
-            const careless = () => ({ ok: true as const, edits: [{ op: "set" as const, path: ["traffic", "canary", "percent"] as ["traffic", string, string], value: 150 }], summary: "" });
+            const careless = () => ({
+                ok: true as const,
+                edits: [{ op: "set" as const, path: ["traffic", "canary", "percent"] as ["traffic", string, string], value: 150 }],
+                summary: "",
+            });
             const out = release.runStep(raw(), "dev", careless);
             assert.ok(!out.ok);
             assert.match(out.refusal, /would make Pulumi.dev.yaml invalid[\s\S]*canary.percent must be a whole number 1..99 \(got 150\)/);

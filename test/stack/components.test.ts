@@ -35,7 +35,12 @@ describe("components", () => {
                     },
                 },
             ]);
-            assert.deepEqual(listener.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:role": "production" });
+            assert.deepEqual(listener.inputs.tags, {
+                "switchyard:stack": "dev",
+                "switchyard:service": "web",
+                "switchyard:environment": "development",
+                "switchyard:role": "production",
+            });
         });
 
         it("points the test listener at the candidate, keeping the live target group attached at weight 0", async () => {
@@ -46,7 +51,12 @@ describe("components", () => {
                 { arn: TG_ARN("blue"), weight: 0 },
                 { arn: TG_ARN("green"), weight: 100 },
             ]);
-            assert.deepEqual(test.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:role": "test" });
+            assert.deepEqual(test.inputs.tags, {
+                "switchyard:stack": "dev",
+                "switchyard:service": "web",
+                "switchyard:environment": "development",
+                "switchyard:role": "test",
+            });
         });
 
         it("opens production ports to the world and the test port only to testAccess.cidrs", async () => {
@@ -76,10 +86,34 @@ describe("components", () => {
             assert.deepEqual(
                 rules.map((r) => [r.name, r.inputs.priority, r.inputs.listenerArn, r.inputs.actions, r.inputs.conditions]),
                 [
-                    ["web-route-0", 1, "arn:aws:lb:eu-west-1:123456789012:web-prod-listener", [{ type: "forward", targetGroupArn: TG_ARN("green") }], [{ httpHeader: { httpHeaderName: "x-beta-user", values: ["alice", "bob"] } }]],
-                    ["web-route-1", 2, "arn:aws:lb:eu-west-1:123456789012:web-prod-listener", [{ type: "forward", targetGroupArn: TG_ARN("green") }], [{ httpHeader: { httpHeaderName: "Cookie", values: ["*beta=1*"] } }]],
-                    ["web-route-2", 40, "arn:aws:lb:eu-west-1:123456789012:web-prod-listener", [{ type: "forward", targetGroupArn: TG_ARN("green") }], [{ sourceIp: { values: ["203.0.113.0/24"] } }]],
-                    ["web-route-3", 4, "arn:aws:lb:eu-west-1:123456789012:web-prod-listener", [{ type: "forward", targetGroupArn: TG_ARN("blue") }], [{ hostHeader: { values: ["old.example.com"] } }, { queryStrings: [{ key: "version", value: "1" }] }]],
+                    [
+                        "web-route-0",
+                        1,
+                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
+                        [{ type: "forward", targetGroupArn: TG_ARN("green") }],
+                        [{ httpHeader: { httpHeaderName: "x-beta-user", values: ["alice", "bob"] } }],
+                    ],
+                    [
+                        "web-route-1",
+                        2,
+                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
+                        [{ type: "forward", targetGroupArn: TG_ARN("green") }],
+                        [{ httpHeader: { httpHeaderName: "Cookie", values: ["*beta=1*"] } }],
+                    ],
+                    [
+                        "web-route-2",
+                        40,
+                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
+                        [{ type: "forward", targetGroupArn: TG_ARN("green") }],
+                        [{ sourceIp: { values: ["203.0.113.0/24"] } }],
+                    ],
+                    [
+                        "web-route-3",
+                        4,
+                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
+                        [{ type: "forward", targetGroupArn: TG_ARN("blue") }],
+                        [{ hostHeader: { values: ["old.example.com"] } }, { queryStrings: [{ key: "version", value: "1" }] }],
+                    ],
                 ],
             );
         });
@@ -115,7 +149,13 @@ describe("components", () => {
             const { resources } = await run(raw);
             const tg = one(resources, "aws:lb/targetGroup:TargetGroup", "web-green-tg");
             assert.deepEqual(
-                { port: tg.inputs.port, protocol: tg.inputs.protocol, targetType: tg.inputs.targetType, vpcId: tg.inputs.vpcId, deregistrationDelay: tg.inputs.deregistrationDelay },
+                {
+                    port: tg.inputs.port,
+                    protocol: tg.inputs.protocol,
+                    targetType: tg.inputs.targetType,
+                    vpcId: tg.inputs.vpcId,
+                    deregistrationDelay: tg.inputs.deregistrationDelay,
+                },
                 { port: 3000, protocol: "HTTP", targetType: "ip", vpcId: "vpc-default0", deregistrationDelay: 30 },
             );
             assert.deepEqual(tg.inputs.healthCheck, {
@@ -129,7 +169,12 @@ describe("components", () => {
                 healthyThreshold: 2,
                 unhealthyThreshold: 3,
             });
-            assert.deepEqual(tg.inputs.tags, { "switchyard:stack": "dev", "switchyard:service": "web", "switchyard:environment": "development", "switchyard:color": "green" });
+            assert.deepEqual(tg.inputs.tags, {
+                "switchyard:stack": "dev",
+                "switchyard:service": "web",
+                "switchyard:environment": "development",
+                "switchyard:color": "green",
+            });
         });
 
         it("accepts task traffic only from the load balancer's security group", async () => {
@@ -144,7 +189,10 @@ describe("components", () => {
         it("runs the digest on Fargate with its own log group, colour env, circuit breaker and steady-state wait", async () => {
             const { resources } = await run(canaryRaw());
             const task = one(resources, "aws:ecs/taskDefinition:TaskDefinition", "web-green-task");
-            assert.deepEqual([task.inputs.cpu, task.inputs.memory, task.inputs.networkMode, task.inputs.requiresCompatibilities], ["256", "512", "awsvpc", ["FARGATE"]]);
+            assert.deepEqual(
+                [task.inputs.cpu, task.inputs.memory, task.inputs.networkMode, task.inputs.requiresCompatibilities],
+                ["256", "512", "awsvpc", ["FARGATE"]],
+            );
             const [container] = JSON.parse(task.inputs.containerDefinitions);
             assert.equal(container.image, digest("b"));
             assert.deepEqual(container.portMappings, [{ containerPort: 8080, protocol: "tcp" }]);
@@ -166,9 +214,17 @@ describe("components", () => {
             const { resources } = await run(canaryRaw());
             const policy = JSON.parse(one(resources, "aws:iam/rolePolicy:RolePolicy", "web-green-exec").inputs.policy);
             assert.deepEqual(policy.Statement, [
-                { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:web-green-logs:*" },
+                {
+                    Effect: "Allow",
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:web-green-logs:*",
+                },
                 { Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
-                { Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/web" },
+                {
+                    Effect: "Allow",
+                    Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                    Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/web",
+                },
             ]);
         });
 
@@ -203,15 +259,28 @@ describe("components", () => {
                 service: { name: "web", desiredCount: 4, deploymentMinimumHealthyPercent: 50, deploymentMaximumPercent: 150 },
                 slots: { blue: { image: digest("a") } },
             });
-            assert.deepEqual(ofType(resources, LISTENER).map((l) => l.name), ["web-prod-listener"]);
-            assert.deepEqual(ofType(resources, "aws:lb/targetGroup:TargetGroup").map((t) => t.name), ["web-blue-tg"]);
+            assert.deepEqual(
+                ofType(resources, LISTENER).map((l) => l.name),
+                ["web-prod-listener"],
+            );
+            assert.deepEqual(
+                ofType(resources, "aws:lb/targetGroup:TargetGroup").map((t) => t.name),
+                ["web-blue-tg"],
+            );
             const svc = one(resources, "aws:ecs/service:Service", "web-blue-svc");
             assert.deepEqual(
-                [svc.inputs.desiredCount, svc.inputs.deploymentMinimumHealthyPercent, svc.inputs.deploymentMaximumPercent, svc.inputs.deploymentCircuitBreaker],
+                [
+                    svc.inputs.desiredCount,
+                    svc.inputs.deploymentMinimumHealthyPercent,
+                    svc.inputs.deploymentMaximumPercent,
+                    svc.inputs.deploymentCircuitBreaker,
+                ],
                 [4, 50, 150, { enable: true, rollback: true }],
             );
             assert.ok(depsOf(svc, resources).includes("web-prod-listener"));
-            assert.deepEqual(one(resources, LISTENER, "web-prod-listener").inputs.defaultActions[0].forward.targetGroups, [{ arn: TG_ARN("blue"), weight: 100 }]);
+            assert.deepEqual(one(resources, LISTENER, "web-prod-listener").inputs.defaultActions[0].forward.targetGroups, [
+                { arn: TG_ARN("blue"), weight: 100 },
+            ]);
             assert.equal(outputs.testUrl, null);
             assert.equal(outputs.candidateColor, null);
         });
@@ -221,7 +290,10 @@ describe("components", () => {
         const raw = canaryRaw();
         raw.traffic.canary.percent = 150;
         raw.slots.blue.image = "web:latest";
-        await assert.rejects(run(raw), /has 2 problems:\n  - switchyard:slots.blue.image must be pinned by digest.*\n  - switchyard:traffic.canary.percent must be a whole number 1..99 \(got 150\)/);
+        await assert.rejects(
+            run(raw),
+            /has 2 problems:\n {2}- switchyard:slots.blue.image must be pinned by digest.*\n {2}- switchyard:traffic.canary.percent must be a whole number 1..99 \(got 150\)/,
+        );
         assert.equal(registered().length, 0);
     });
 });

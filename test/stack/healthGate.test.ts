@@ -118,7 +118,10 @@ describe("HealthGate", () => {
         raw.strategy = "rolling";
         delete raw.testAccess;
         const { resources } = await evaluate("dev", stackConfig(raw));
-        assert.deepEqual(resources.filter((r) => r.type === GATE), []);
+        assert.deepEqual(
+            resources.filter((r) => r.type === GATE),
+            [],
+        );
         assert.ok(one(resources, LISTENER, "web-prod-listener"));
     });
 
@@ -206,7 +209,9 @@ describe("HealthGate", () => {
             assert.deepEqual(gainingColors(before, gated({ blue: 100, green: 0 }, ["blue"])), ["blue"]);
         });
         it("a colour that a new route adds, at unchanged weights", () => {
-            assert.deepEqual(gainingColors(gated({ blue: 100, green: 0 }, ["blue"]), gated({ blue: 100, green: 0 }, ["blue", "green"])), ["green"]);
+            assert.deepEqual(gainingColors(gated({ blue: 100, green: 0 }, ["blue"]), gated({ blue: 100, green: 0 }, ["blue", "green"])), [
+                "green",
+            ]);
         });
     });
 
@@ -239,23 +244,35 @@ describe("HealthGate", () => {
                     console.log(JSON.stringify(results));
                 })();`;
             return new Promise((resolve, reject) => {
-                execFile(process.execPath, ["-e", script, providerFile, JSON.stringify(inputs)], { cwd: ROOT, env: process.env }, (err, stdout, stderr) =>
-                    err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split("\n").pop()!)),
+                execFile(
+                    process.execPath,
+                    ["-e", script, providerFile, JSON.stringify(inputs)],
+                    { cwd: ROOT, env: process.env },
+                    (err, stdout, stderr) =>
+                        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split("\n").pop()!)),
                 );
             });
         }
 
         async function targetGroup(name: string, vpcId: string, instanceIds: string[]): Promise<string> {
             const elb = new ElasticLoadBalancingV2Client({});
-            const tg = await elb.send(new CreateTargetGroupCommand({ Name: name, Protocol: "HTTP", Port: 8080, VpcId: vpcId, TargetType: "instance" }));
+            const tg = await elb.send(
+                new CreateTargetGroupCommand({ Name: name, Protocol: "HTTP", Port: 8080, VpcId: vpcId, TargetType: "instance" }),
+            );
             const arn = tg.TargetGroups![0].TargetGroupArn!;
-            if (instanceIds.length) await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: instanceIds.map((Id) => ({ Id })) }));
+            if (instanceIds.length)
+                await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: instanceIds.map((Id) => ({ Id })) }));
             return arn;
         }
 
         it("passes when the colour has enough healthy targets, and fails with the gate's message when not", async () => {
             const vpcId = xmlValues(await queryApi(moto.endpoint, "ec2", { Action: "CreateVpc", CidrBlock: "10.0.0.0/16" }), "vpcId")[0];
-            const run = await queryApi(moto.endpoint, "ec2", { Action: "RunInstances", ImageId: "ami-12c6146b", MinCount: "1", MaxCount: "1" });
+            const run = await queryApi(moto.endpoint, "ec2", {
+                Action: "RunInstances",
+                ImageId: "ami-12c6146b",
+                MinCount: "1",
+                MaxCount: "1",
+            });
             const healthy = await targetGroup("green", vpcId, xmlValues(run, "instanceId"));
             const empty = await targetGroup("blue", vpcId, []);
             const inputs = (color: string, arn: string): HealthGateInputs => ({

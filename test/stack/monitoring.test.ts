@@ -48,7 +48,12 @@ describe("Monitoring", () => {
                     treatMissingData: "notBreaching",
                     alarmActions: [topicArn],
                     okActions: [topicArn],
-                    tags: { "switchyard:stack": "prod", "switchyard:service": "web", "switchyard:environment": "production", "switchyard:color": color },
+                    tags: {
+                        "switchyard:stack": "prod",
+                        "switchyard:service": "web",
+                        "switchyard:environment": "production",
+                        "switchyard:color": color,
+                    },
                 };
                 const inputs = (suffix: string) => {
                     const { alarmDescription, ...rest } = one(resources, ALARM, `web-monitoring-${color}-${suffix}`).inputs;
@@ -84,7 +89,11 @@ describe("Monitoring", () => {
 
         it("creates a topic with one email subscription for alarms.emails", () => {
             const topic = one(ofType(resources, TOPIC), TOPIC, "web-monitoring-alarms");
-            assert.deepEqual(topic.inputs.tags, { "switchyard:stack": "prod", "switchyard:service": "web", "switchyard:environment": "production" });
+            assert.deepEqual(topic.inputs.tags, {
+                "switchyard:stack": "prod",
+                "switchyard:service": "web",
+                "switchyard:environment": "production",
+            });
             const subs = ofType(resources, SUBSCRIPTION);
             assert.deepEqual(
                 subs.map((s) => s.inputs),
@@ -134,7 +143,10 @@ describe("Monitoring", () => {
             ["5xx", "unhealthy-hosts", "p99-latency"].map((a) => [`switchyard-dev-web-green-${a}`, 5]),
         );
         const body = JSON.parse(one(resources, DASHBOARD, "mon-dashboard").inputs.dashboardBody);
-        assert.deepEqual(body.widgets[0].properties.metrics.map((m: any[]) => m[6].label), ["green"]);
+        assert.deepEqual(
+            body.widgets[0].properties.metrics.map((m: any[]) => m[6].label),
+            ["green"],
+        );
     });
 
     it("notifies an existing topic (alarms.snsTopicArn) without creating one", async () => {
@@ -151,7 +163,10 @@ describe("Monitoring", () => {
         const arn = "arn:aws:sns:eu-west-1:123456789012:oncall";
         const resources = await monitor(settings({ snsTopicArn: arn, emails: ["a@example.com", "b@example.com"] }));
         assert.equal(ofType(resources, TOPIC).length, 1);
-        assert.deepEqual(ofType(resources, SUBSCRIPTION).map((s) => s.inputs.endpoint), ["a@example.com", "b@example.com"]);
+        assert.deepEqual(
+            ofType(resources, SUBSCRIPTION).map((s) => s.inputs.endpoint),
+            ["a@example.com", "b@example.com"],
+        );
         const actions = one(resources, ALARM, "green-5xx").inputs.alarmActions;
         assert.deepEqual(actions, [arn, "arn:aws:sns:eu-west-1:123456789012:mon-alarms"]);
     });
@@ -175,7 +190,11 @@ describe("Monitoring", () => {
             region: "eu-west-1",
         });
         const names = await Promise.all(m.alarmNames.blue!.map((o) => new Promise((r) => o.apply(r))));
-        assert.deepEqual(names, ["switchyard-my-stack-web-blue-5xx", "switchyard-my-stack-web-blue-unhealthy-hosts", "switchyard-my-stack-web-blue-p99-latency"]);
+        assert.deepEqual(names, [
+            "switchyard-my-stack-web-blue-5xx",
+            "switchyard-my-stack-web-blue-unhealthy-hosts",
+            "switchyard-my-stack-web-blue-p99-latency",
+        ]);
         assert.equal(m.alarmNames.green, undefined);
     });
 });

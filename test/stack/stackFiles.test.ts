@@ -44,7 +44,9 @@ describe("committed stack files", () => {
             assert.equal(prodListener.inputs.sslPolicy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
             const redirect = one(resources, LISTENER, "web-http-redirect");
             assert.equal(redirect.inputs.port, 80);
-            assert.deepEqual(redirect.inputs.defaultActions, [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
+            assert.deepEqual(redirect.inputs.defaultActions, [
+                { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+            ]);
             assert.equal(one(resources, "aws:ecr/repository:Repository", "web-image-repo").inputs.forceDelete, false);
             const blue = one(resources, SERVICE, "web-blue-svc");
             assert.equal(blue.inputs.desiredCount, 4);
