@@ -145,6 +145,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
             routes: cfg.traffic.routes,
         };
         const testTarget = testListenerTarget(cfg);
+        const scheme = cfg.https ? "https" : "http";
+        const dns = this.trafficSwitch.loadBalancer.dnsName;
+        this.productionUrl = pulumi.interpolate`${scheme}://${dns}`;
+        this.testUrl = testTarget !== undefined ? pulumi.interpolate`${scheme}://${dns}:${cfg.testAccess.port}` : undefined;
         if (testTarget !== undefined) {
             attached([this.trafficSwitch.attachTargetGroups(targetGroupArns, testTarget)]);
             // Production routing moves only after every service is steady and the colours about
@@ -165,6 +169,10 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     weights: this.weights,
                     timeoutSeconds: cfg.service.gateTimeoutSeconds,
                     region,
+                    // Requested only while the candidate is about to get traffic (see HealthGate).
+                    probe: cfg.service.gateProbePath
+                        ? { url: pulumi.interpolate`${this.testUrl}${cfg.service.gateProbePath}`, color: testTarget }
+                        : undefined,
                 },
                 { parent: this, dependsOn: trafficColors.map((c) => this.fleets[c]!.service!) },
             );
@@ -178,10 +186,6 @@ export class BlueGreenService extends pulumi.ComponentResource {
             attached([this.trafficSwitch.productionListener!]);
         }
 
-        const scheme = cfg.https ? "https" : "http";
-        const dns = this.trafficSwitch.loadBalancer.dnsName;
-        this.productionUrl = pulumi.interpolate`${scheme}://${dns}`;
-        this.testUrl = testTarget !== undefined ? pulumi.interpolate`${scheme}://${dns}:${cfg.testAccess.port}` : undefined;
         this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
     }
 }

@@ -42,6 +42,8 @@ export interface ServiceSettings {
     /** Healthy targets the health gate waits for before traffic moves to a colour. */
     readonly minHealthyTargets: number;
     readonly gateTimeoutSeconds: number;
+    /** A path the gate requests through the test listener before the candidate gets traffic. */
+    readonly gateProbePath?: string;
     readonly deploymentMinimumHealthyPercent: number;
     readonly deploymentMaximumPercent: number;
     /** Seconds ECS waits after SIGTERM before SIGKILL; must exceed the server's drain time. */
@@ -215,6 +217,7 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
         "idleCount",
         "minHealthyTargets",
         "gateTimeoutSeconds",
+        "gateProbePath",
         "deploymentMinimumHealthyPercent",
         "deploymentMaximumPercent",
         "stopTimeoutSeconds",
@@ -249,6 +252,10 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
         );
     }
     const gateTimeoutSeconds = p.int(`${key}.gateTimeoutSeconds`, s.gateTimeoutSeconds, { min: 1, max: 3600, default: 600 });
+    const gateProbePath = p.string(`${key}.gateProbePath`, s.gateProbePath, {
+        pattern: /^\/\S{0,1023}$/,
+        hint: "must be a path starting with /",
+    });
     const deploymentMinimumHealthyPercent = p.int(`${key}.deploymentMinimumHealthyPercent`, s.deploymentMinimumHealthyPercent, {
         min: 0,
         max: 100,
@@ -282,6 +289,7 @@ function parseService(p: Problems, value: unknown): ServiceSettings | undefined 
         idleCount,
         minHealthyTargets,
         gateTimeoutSeconds,
+        gateProbePath,
         deploymentMinimumHealthyPercent,
         deploymentMaximumPercent,
         stopTimeoutSeconds,

@@ -33,6 +33,7 @@ describe("config model", () => {
             idleCount: 0,
             minHealthyTargets: 2,
             gateTimeoutSeconds: 600,
+            gateProbePath: undefined,
             deploymentMinimumHealthyPercent: 100,
             deploymentMaximumPercent: 200,
             stopTimeoutSeconds: 30,
@@ -98,6 +99,11 @@ describe("config model", () => {
                 "idleCount above desiredCount",
                 (r) => (r.service.idleCount = 3),
                 "switchyard:service.idleCount (3) must not exceed switchyard:service.desiredCount (2)",
+            ],
+            [
+                "a probe path without /",
+                (r) => (r.service.gateProbePath = "version"),
+                "switchyard:service.gateProbePath must be a path starting with / (got 'version')",
             ],
             [
                 "a gate that can never pass",

@@ -135,6 +135,17 @@ describe("HealthGate", () => {
                 probe: { url: "http://alb:9000/healthz", color: probeColor },
             });
 
+        it("is wired from service.gateProbePath through the test URL, and only during a canary or a route to the candidate", async () => {
+            const raw = baseRaw();
+            raw.service.gateProbePath = "/version";
+            raw.slots.green = { image: digest("b") };
+            const steady = one((await evaluate("dev", stackConfig(raw))).resources, "pulumi-nodejs:dynamic:Resource", "web-gate");
+            assert.equal("probeUrl" in steady.inputs, false, "green (the test listener's colour) gets no traffic yet");
+            raw.traffic.canary = { percent: 5 };
+            const canary = one((await evaluate("dev", stackConfig(raw))).resources, "pulumi-nodejs:dynamic:Resource", "web-gate");
+            assert.equal(canary.inputs.probeUrl, "http://web-alb-123.eu-west-1.elb.amazonaws.com:9000/version");
+        });
+
         it("requests the test listener only when the colour it serves is about to get traffic", async () => {
             gate("probing", "blue");
             gate("not-probing", "green");
