@@ -8,26 +8,20 @@
 import {
     Action,
     DescribeListenersCommand,
-    DescribeLoadBalancersCommand,
     DescribeRulesCommand,
     DescribeTagsCommand,
-    DescribeTargetGroupsCommand,
     DescribeTargetHealthCommand,
     ElasticLoadBalancingV2Client,
     LoadBalancer,
     TargetGroup,
+    paginateDescribeLoadBalancers,
+    paginateDescribeTargetGroups,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, Color } from "../config";
+import { ListenerRole, TAG_COLOR, TAG_ROLE, TAG_SERVICE, TAG_STACK } from "../tags";
 import { AwsError, awsCall, translate } from "./errors";
 
-export const TAG = {
-    stack: "switchyard:stack",
-    service: "switchyard:service",
-    color: "switchyard:color",
-    role: "switchyard:role",
-} as const;
-
-export type ListenerRole = "production" | "test";
+export const TAG = { stack: TAG_STACK, service: TAG_SERVICE, color: TAG_COLOR, role: TAG_ROLE } as const;
 
 /** Region for AWS clients: the one given, else `AWS_REGION`; a clear error when neither is set. */
 export function resolveRegion(region?: string): string {
@@ -228,30 +222,22 @@ export function forwardTargets(
     return forward.TargetGroupArn ? [{ targetGroupArn: forward.TargetGroupArn, color: colorOf(forward.TargetGroupArn), weight: 1 }] : [];
 }
 
+/** Every load balancer in the region (the SDK's paginator follows NextMarker). */
 async function listLoadBalancers(client: ElasticLoadBalancingV2Client): Promise<LoadBalancer[]> {
-    const all: LoadBalancer[] = [];
-    let marker: string | undefined;
-    do {
-        const page = await awsCall("elasticloadbalancing:DescribeLoadBalancers", () =>
-            client.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: 400 })),
-        );
-        all.push(...(page.LoadBalancers ?? []));
-        marker = page.NextMarker;
-    } while (marker);
-    return all;
+    return awsCall("elasticloadbalancing:DescribeLoadBalancers", async () => {
+        const all: LoadBalancer[] = [];
+        for await (const page of paginateDescribeLoadBalancers({ client, pageSize: 400 }, {})) all.push(...(page.LoadBalancers ?? []));
+        return all;
+    });
 }
 
+/** Every target group in the region: a colour's group is found by its tags even if detached. */
 async function listTargetGroups(client: ElasticLoadBalancingV2Client): Promise<TargetGroup[]> {
-    const all: TargetGroup[] = [];
-    let marker: string | undefined;
-    do {
-        const page = await awsCall("elasticloadbalancing:DescribeTargetGroups", () =>
-            client.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 })),
-        );
-        all.push(...(page.TargetGroups ?? []));
-        marker = page.NextMarker;
-    } while (marker);
-    return all;
+    return awsCall("elasticloadbalancing:DescribeTargetGroups", async () => {
+        const all: TargetGroup[] = [];
+        for await (const page of paginateDescribeTargetGroups({ client, pageSize: 400 }, {})) all.push(...(page.TargetGroups ?? []));
+        return all;
+    });
 }
 
 /** DescribeTags in batches of 20 (the API limit); returns tags by ARN. */
