@@ -1,0 +1,131 @@
+/** `switchyard:service`: the container, its size, capacity, health gate and ECS rollout settings. */
+import { Autoscaling, ServiceSettings } from "../model";
+import { Problems } from "../problems";
+
+const FARGATE_MEMORY: Readonly<Record<number, { min: number; max: number; step: number }>> = {
+    256: { min: 512, max: 2048, step: 512 },
+    512: { min: 1024, max: 4096, step: 1024 },
+    1024: { min: 2048, max: 8192, step: 1024 },
+    2048: { min: 4096, max: 16384, step: 1024 },
+    4096: { min: 8192, max: 30720, step: 1024 },
+    8192: { min: 16384, max: 61440, step: 4096 },
+    16384: { min: 32768, max: 122880, step: 8192 },
+};
+
+export function parseService(p: Problems, value: unknown): ServiceSettings | undefined {
+    const key = "switchyard:service";
+    if (value === undefined || value === null) {
+        p.add(`${key} is required; set at least ${key}.name (e.g. name: web)`);
+        return undefined;
+    }
+    const s = p.object(key, value, [
+        "name",
+        "port",
+        "healthCheckPath",
+        "cpu",
+        "memory",
+        "desiredCount",
+        "idleCount",
+        "minHealthyTargets",
+        "gateTimeoutSeconds",
+        "gateProbePath",
+        "deploymentMinimumHealthyPercent",
+        "deploymentMaximumPercent",
+        "stopTimeoutSeconds",
+        "deregistrationDelaySeconds",
+        "autoscaling",
+    ]);
+    if (!s) return undefined;
+    const before = p.count;
+    const name = p.string(`${key}.name`, s.name, {
+        pattern: /^[a-z][a-z0-9-]{0,15}$/,
+        hint: "must be 1-16 lowercase letters, digits or hyphens, starting with a letter (it prefixes resource names)",
+    });
+    if (s.name === undefined) p.add(`${key}.name is required (e.g. name: web)`);
+    const port = p.int(`${key}.port`, s.port, { min: 1, max: 65535, default: 8080 });
+    const healthCheckPath =
+        p.string(`${key}.healthCheckPath`, s.healthCheckPath, { pattern: /^\/\S{0,1023}$/, hint: "must be a path starting with /" }) ??
+        "/healthz";
+    const cpu = p.int(`${key}.cpu`, s.cpu, { min: 256, max: 16384, default: 256 });
+    if (!(cpu in FARGATE_MEMORY)) p.add(`${key}.cpu must be a Fargate size: ${Object.keys(FARGATE_MEMORY).join(", ")} (got ${cpu})`);
+    const memory = p.int(`${key}.memory`, s.memory, { min: 512, max: 122880, default: 512 });
+    const sizes = FARGATE_MEMORY[cpu];
+    if (sizes && (memory < sizes.min || memory > sizes.max || (memory - sizes.min) % sizes.step !== 0)) {
+        p.add(`${key}.memory ${memory} does not fit cpu ${cpu}: use ${sizes.min}..${sizes.max} MiB in steps of ${sizes.step}`);
+    }
+    const desiredCount = p.int(`${key}.desiredCount`, s.desiredCount, { min: 1, max: 1000, default: 2 });
+    const idleCount = p.int(`${key}.idleCount`, s.idleCount, { min: 0, max: 1000, default: 0 });
+    if (idleCount > desiredCount) p.add(`${key}.idleCount (${idleCount}) must not exceed ${key}.desiredCount (${desiredCount})`);
+    const minHealthyTargets = p.int(`${key}.minHealthyTargets`, s.minHealthyTargets, { min: 1, max: 1000, default: desiredCount });
+    if (minHealthyTargets > desiredCount) {
+        p.add(
+            `${key}.minHealthyTargets (${minHealthyTargets}) must not exceed ${key}.desiredCount (${desiredCount}): the gate could never pass`,
+        );
+    }
+    const gateTimeoutSeconds = p.int(`${key}.gateTimeoutSeconds`, s.gateTimeoutSeconds, { min: 1, max: 3600, default: 600 });
+    const gateProbePath = p.string(`${key}.gateProbePath`, s.gateProbePath, {
+        pattern: /^\/\S{0,1023}$/,
+        hint: "must be a path starting with /",
+    });
+    const deploymentMinimumHealthyPercent = p.int(`${key}.deploymentMinimumHealthyPercent`, s.deploymentMinimumHealthyPercent, {
+        min: 0,
+        max: 100,
+        default: 100,
+    });
+    const deploymentMaximumPercent = p.int(`${key}.deploymentMaximumPercent`, s.deploymentMaximumPercent, {
+        min: 100,
+        max: 200,
+        default: 200,
+    });
+    if (deploymentMinimumHealthyPercent === 100 && deploymentMaximumPercent === 100) {
+        p.add(
+            `${key}.deploymentMaximumPercent must be above 100 when deploymentMinimumHealthyPercent is 100, or ECS can never replace a task`,
+        );
+    }
+    const stopTimeoutSeconds = p.int(`${key}.stopTimeoutSeconds`, s.stopTimeoutSeconds, { min: 2, max: 120, default: 30 });
+    const deregistrationDelaySeconds = p.int(`${key}.deregistrationDelaySeconds`, s.deregistrationDelaySeconds, {
+        min: 0,
+        max: 3600,
+        default: 30,
+    });
+    const autoscaling = parseAutoscaling(p, s.autoscaling, desiredCount);
+    if (p.count > before || name === undefined) return undefined;
+    return {
+        name,
+        port,
+        healthCheckPath,
+        cpu,
+        memory,
+        desiredCount,
+        idleCount,
+        minHealthyTargets,
+        gateTimeoutSeconds,
+        gateProbePath,
+        deploymentMinimumHealthyPercent,
+        deploymentMaximumPercent,
+        stopTimeoutSeconds,
+        deregistrationDelaySeconds,
+        autoscaling,
+    };
+}
+
+function parseAutoscaling(p: Problems, value: unknown, desiredCount: number): Autoscaling | undefined {
+    const key = "switchyard:service.autoscaling";
+    const a = p.object(key, value, ["min", "max", "requestsPerTarget", "cpuPercent"]);
+    if (!a) return undefined;
+    const min = p.int(`${key}.min`, a.min, { min: 1, max: 1000 });
+    const max = p.int(`${key}.max`, a.max, { min: 1, max: 1000 });
+    if (a.min === undefined) p.add(`${key}.min is required (the fewest tasks of a colour with traffic)`);
+    if (a.max === undefined) p.add(`${key}.max is required (the most tasks of a colour with traffic)`);
+    if (min !== undefined && max !== undefined && min > max) p.add(`${key}.min (${min}) must not exceed ${key}.max (${max})`);
+    if (min !== undefined && max !== undefined && (desiredCount < min || desiredCount > max)) {
+        p.add(`switchyard:service.desiredCount (${desiredCount}) must lie within ${key}.min..max (${min}..${max})`);
+    }
+    const requestsPerTarget = p.int(`${key}.requestsPerTarget`, a.requestsPerTarget, { min: 1, max: 1000000 });
+    const cpuPercent = p.int(`${key}.cpuPercent`, a.cpuPercent, { min: 10, max: 95 });
+    if ((a.requestsPerTarget === undefined) === (a.cpuPercent === undefined)) {
+        p.add(`${key}: set exactly one of requestsPerTarget or cpuPercent`);
+    }
+    if (min === undefined || max === undefined) return undefined;
+    return { min, max, requestsPerTarget, cpuPercent };
+}

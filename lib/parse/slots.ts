@@ -1,0 +1,65 @@
+/** `switchyard:slots`: what each colour runs (a digest, a build, or nothing). */
+import { COLORS, Color, DIGEST_PATTERN, SchemaSupport, Slot } from "../model";
+import { Problems } from "../problems";
+
+export function parseSlots(p: Problems, value: unknown): Record<Color, Slot | undefined> {
+    const key = "switchyard:slots";
+    const slots: Record<Color, Slot | undefined> = { blue: undefined, green: undefined };
+    const s = p.object(key, value, COLORS);
+    if (value === undefined || value === null) {
+        p.add(`${key} is required: give at least the live colour an image, e.g. ${key}.blue.image: <repo>@sha256:<digest>`);
+    }
+    if (!s) return slots;
+    for (const color of COLORS) {
+        slots[color] = parseSlot(p, `${key}.${color}`, s[color]);
+    }
+    const builds = COLORS.filter((c) => slots[c]?.kind === "build");
+    if (builds.length > 1) {
+        p.add(`${key}: at most one slot may build (blue and green both set build); pin one to its digest with image`);
+    }
+    return slots;
+}
+
+function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
+    const s = p.object(key, value, ["image", "build", "schema", "idle"]);
+    if (!s) return undefined;
+    const schema = parseSchemaSupport(p, `${key}.schema`, s.schema);
+    const idle = p.boolean(`${key}.idle`, s.idle) ?? false;
+    if (s.image !== undefined && s.build !== undefined) {
+        p.add(`${key}: set either image or build, not both`);
+        return undefined;
+    }
+    if (s.image !== undefined) {
+        if (typeof s.image === "string" && !s.image.includes("@sha256:")) {
+            p.add(
+                `${key}.image must be pinned by digest (<repo>@sha256:<64 hex>), got '${s.image}': tags are mutable; ` +
+                    `find the digest with: docker buildx imagetools inspect ${s.image}`,
+            );
+            return undefined;
+        }
+        const image = p.string(`${key}.image`, s.image, { pattern: DIGEST_PATTERN, hint: "must be <repo>@sha256:<64 lowercase hex>" });
+        return image ? { kind: "image", image, schema, idle } : undefined;
+    }
+    if (s.build !== undefined) {
+        const context = p.string(`${key}.build`, s.build);
+        return context ? { kind: "build", context, schema, idle } : undefined;
+    }
+    p.add(`${key}: set either image (a digest-pinned reference) or build (a Docker context), or remove the slot`);
+    return undefined;
+}
+
+function parseSchemaSupport(p: Problems, key: string, value: unknown): SchemaSupport | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (Array.isArray(value)) {
+        const versions = value.map((v, i) => p.int(`${key}[${i}]`, v, { min: 0, max: 1000000 }));
+        if (value.length === 0) p.add(`${key} must list at least one schema version (e.g. [3, 4]) or be {min, max}`);
+        return versions.every((v): v is number => v !== undefined) && versions.length > 0 ? { versions } : undefined;
+    }
+    const r = p.object(key, value, ["min", "max"]);
+    if (!r) return undefined;
+    const min = p.int(`${key}.min`, r.min, { min: 0, max: 1000000 });
+    const max = p.int(`${key}.max`, r.max, { min: 0, max: 1000000 });
+    if (r.min === undefined || r.max === undefined) p.add(`${key} as a range needs both min and max (e.g. {min: 3, max: 4})`);
+    if (min !== undefined && max !== undefined && min > max) p.add(`${key}.min (${min}) must not exceed ${key}.max (${max})`);
+    return min !== undefined && max !== undefined && min <= max ? { min, max } : undefined;
+}
