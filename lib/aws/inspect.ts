@@ -180,6 +180,10 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
     for (const l of listenerList) {
         const role = listenerTags.get(l.ListenerArn!)?.[TAG.role];
         if (role !== "production" && role !== "test") continue;
+        // With HTTPS, port 80 is also a production listener but only redirects: the weights and
+        // rules live on the one that forwards.
+        const redirectOnly = (l.DefaultActions ?? []).length > 0 && l.DefaultActions!.every((a) => a.Type === "redirect");
+        if (role === "production" && redirectOnly) continue;
         const rules = await awsCall("elasticloadbalancing:DescribeRules", () =>
             client.send(new DescribeRulesCommand({ ListenerArn: l.ListenerArn })),
         );

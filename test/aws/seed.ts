@@ -33,6 +33,8 @@ export interface SeedOptions {
     readonly testTo?: Color;
     /** Running instances registered per colour, and how many of them are then stopped. */
     readonly targets?: Partial<Record<Color, { readonly running: number; readonly stopped?: number }>>;
+    /** Also a listener tagged production that only redirects to HTTPS (as with switchyard:https). */
+    readonly redirectListener?: boolean;
     /** Production listener rules: a header match forwarding to a colour. */
     readonly rules?: readonly { readonly color: Color; readonly priority: number }[];
 }
@@ -118,6 +120,22 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
     await elb.send(
         new AddTagsCommand({ ResourceArns: [productionListenerArn], Tags: [...common, { Key: "switchyard:role", Value: "production" }] }),
     );
+    if (opts.redirectListener) {
+        const redirect = await elb.send(
+            new CreateListenerCommand({
+                LoadBalancerArn: loadBalancerArn,
+                Protocol: "HTTP",
+                Port: 81,
+                DefaultActions: [{ Type: "redirect", RedirectConfig: { Protocol: "HTTPS", Port: "443", StatusCode: "HTTP_301" } }],
+            }),
+        );
+        await elb.send(
+            new AddTagsCommand({
+                ResourceArns: [redirect.Listeners![0].ListenerArn!],
+                Tags: [...common, { Key: "switchyard:role", Value: "production" }],
+            }),
+        );
+    }
 
     let testListenerArn: string | undefined;
     if (opts.testTo) {

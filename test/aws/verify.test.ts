@@ -50,6 +50,13 @@ describe("verify against moto", function () {
         assert.strictEqual(code, 0);
     });
 
+    it("reads the weights from the forwarding production listener, not the HTTP-to-HTTPS redirect one", async () => {
+        await seedStack(moto.endpoint, { ...IN_SYNC, redirectListener: true });
+        const { code, lines } = await verify(writeStackFile("dev", STACK));
+        assert.strictEqual(lines.at(-1), "in sync: AWS matches the stack file", lines.join("\n"));
+        assert.strictEqual(code, 0);
+    });
+
     it("exits 1 on weight drift made outside Pulumi", async () => {
         const s = await seedStack(moto.endpoint, IN_SYNC);
         await new ElasticLoadBalancingV2Client({}).send(
