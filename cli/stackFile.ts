@@ -115,12 +115,15 @@ export function applyEditsToDocument(doc: Document, edits: readonly Edit[]): voi
         const taken =
             edit.replaces !== undefined && !parent.has(key) ? parent.items.find((p) => keyOf(p.key) === edit.replaces) : undefined;
         if (taken) {
-            // The new key takes the old key's place: same position, same comments.
+            // The new key takes the old key's place and the comments above it; the old value's own
+            // line comment described that value (a build context, say) and goes with it.
             if (isScalar(taken.key)) taken.key.value = key;
             else taken.key = doc.createNode(key);
             const old = taken.value;
-            if (isScalar(old) && isScalar(value)) old.value = value.value;
-            else taken.value = value;
+            if (isScalar(old) && isScalar(value)) {
+                old.value = value.value;
+                old.comment = undefined;
+            } else taken.value = value;
         } else {
             if (edit.replaces !== undefined) parent.delete(edit.replaces);
             // YAMLMap.set keeps an existing scalar node (and its comment), changing only its value.

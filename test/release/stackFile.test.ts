@@ -35,13 +35,13 @@ describe("stack files (cli/stackFile.ts)", () => {
         assert.equal(read(dir, "dev"), COMMENTED);
     });
 
-    it("start then rollback of the canary keeps unrelated comments; flip of a build keeps the slot's comment", async () => {
+    it("start then rollback of the canary keeps unrelated comments; flip of a build drops the build's own comment", async () => {
         const dir = stackDir({ dev: COMMENTED.replace(/image: \S+ # green digest/, "build: ./app # green context") });
         assert.equal((await run(["flip", "--stack", "dev", "--dir", dir, "--digest", B])).code, 0);
         assert.match(
             read(dir, "dev"),
             new RegExp(
-                `    green: # green slot\n      image: ${B.replace(/\./g, "\\.")} # green context\n      schema: \\[3, 4\\] # green schema support\n`,
+                `    green: # green slot\n      image: ${B.replace(/\./g, "\\.")}\n      schema: \\[3, 4\\] # green schema support\n`,
             ),
         );
     });
@@ -93,11 +93,14 @@ describe("stack files (cli/stackFile.ts)", () => {
         );
     });
 
-    it("replaces image with build in place (same position and comment)", () => {
-        const text = `config:\n  switchyard:slots:\n    green:\n      image: ${A} # the build\n      schema: [3]\n`;
+    it("replaces image with build in place (same position and the comment above; the old value's own comment goes)", () => {
+        const text = `config:\n  switchyard:slots:\n    green:\n      # the build\n      image: ${A} # digest of 1 May\n      schema: [3]\n`;
         const doc = parseStackText(text);
         applyEditsToDocument(doc, [{ op: "set", path: ["slots", "green", "build"], value: "./app", replaces: "image" }]);
-        assert.equal(doc.toString(), "config:\n  switchyard:slots:\n    green:\n      build: ./app # the build\n      schema: [ 3 ]\n");
+        assert.equal(
+            doc.toString(),
+            "config:\n  switchyard:slots:\n    green:\n      # the build\n      build: ./app\n      schema: [ 3 ]\n",
+        );
     });
 
     it("loads only switchyard:* keys, without the prefix", () => {
