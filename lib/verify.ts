@@ -5,6 +5,7 @@
 import { COLORS, Color, SwitchyardConfig } from "./config";
 import type { ForwardTarget, StackState } from "./aws/inspect";
 import { colorsWithTraffic, fleetColors, productionWeights, testListenerTarget } from "./traffic";
+import { renderTable } from "./table";
 
 export interface VerifyRow {
     readonly color: Color;
@@ -137,13 +138,7 @@ export function formatTable(rows: readonly VerifyRow[]): string[] {
             (r.testActual ? "yes" : "no") + (testBad ? ` ✗ (expected ${r.testExpected ? "yes" : "no"})` : ""),
         ];
     });
-    const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-    const line = (cells: string[]) =>
-        cells
-            .map((c, i) => c.padEnd(widths[i]))
-            .join(" | ")
-            .trimEnd();
-    return [line(header), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)];
+    return renderTable(header, body, { separator: " | ", rule: true });
 }
 
 function describeRuleTarget(forward: readonly ForwardTarget[]): string {

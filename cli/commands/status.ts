@@ -5,6 +5,7 @@
 import { COLORS, Color, Route, SwitchyardConfig, formatSchema } from "../../lib/config";
 import { describeSlot } from "../../lib/release";
 import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from "../../lib/traffic";
+import { renderTable } from "../../lib/table";
 
 export interface ColorStatus {
     readonly color: Color;
@@ -102,12 +103,6 @@ export function renderStatus(s: StackStatus): string[] {
         c.routes.length ? c.routes.join("; ") : "-",
         c.testListener ? "yes" : "-",
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) =>
-        cells
-            .map((cell, i) => cell.padEnd(widths[i]))
-            .join("  ")
-            .trimEnd();
     const state: string[] = [`live: ${s.live}`];
     if (s.strategy === "blue-green") {
         state.push(`candidate: ${s.candidate}`);
@@ -117,5 +112,5 @@ export function renderStatus(s: StackStatus): string[] {
         state.push(`previous: ${s.previous ?? "none"}`);
     }
     if (s.databaseSchema !== undefined) state.push(`database schema: ${s.databaseSchema}`);
-    return [`stack ${s.stack} (${s.environment}, ${s.strategy})`, line(header), ...rows.map(line), state.join("   ")];
+    return [`stack ${s.stack} (${s.environment}, ${s.strategy})`, ...renderTable(header, rows, { separator: "  " }), state.join("   ")];
 }
