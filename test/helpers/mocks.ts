@@ -1,121 +1,12 @@
 /**
- * Pulumi runtime mocks for the whole mocha run (loaded by .mocharc.json). Records every
- * registered resource with its inputs and dependencies, returns the computed fields the code
- * reads, and throws on any data-source call it does not know, so a new call is noticed.
+ * Pulumi runtime mocks for the whole mocha run (loaded by .mocharc.json). The mocks themselves
+ * live in lib/program/mocks.ts (shared with `plan`); this file installs them once and resets
+ * the record before each test.
  */
-import * as pulumi from "@pulumi/pulumi";
+import { useStack, resetRecorded } from "../../lib/program/mocks";
 
-export interface Recorded {
-    readonly type: string;
-    readonly name: string;
-    readonly urn: string;
-    readonly inputs: Record<string, any>;
-    /** URNs this resource depends on (dependsOn plus the resources its inputs came from). */
-    readonly dependencies: readonly string[];
-    readonly custom: boolean;
-}
-
-const recorded = new Map<string, Recorded>();
-const pendingDeps = new Map<string, { deps: string[]; custom: boolean }>();
-
-export const ACCOUNT = "123456789012";
-export const REGION = "eu-west-1";
-const FAKE_DIGEST = "sha256:" + "d".repeat(64);
-
-/** Computed outputs per resource type, the way AWS would fill them in. */
-function computed(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-    const arn = `arn:aws:${type.split(":")[1]?.split("/")[0] ?? "x"}:${REGION}:${ACCOUNT}:${name}`;
-    switch (type) {
-        case "aws:lb/loadBalancer:LoadBalancer":
-            return { arn, dnsName: `${name}-123.${REGION}.elb.amazonaws.com`, arnSuffix: `app/${name}/abc`, zoneId: "Z32O12XQLNTSW2" };
-        case "aws:lb/targetGroup:TargetGroup":
-            return { arn, arnSuffix: `targetgroup/${name}/def`, name: `${name}-tg` };
-        case "aws:ecr/repository:Repository":
-            return { arn, repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`, registryId: ACCOUNT, name };
-        case "docker:index/image:Image":
-            return { repoDigest: `${String(inputs.imageName).split(":")[0]}@${FAKE_DIGEST}` };
-        case "aws:ecs/service:Service":
-            return { arn, name: `${name}-svc` };
-        case "aws:ecs/cluster:Cluster":
-            return { arn, name: `${name}-cluster` };
-        case "aws:cloudwatch/logGroup:LogGroup":
-            return { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${inputs.name ?? name}`, name: inputs.name ?? name };
-        default:
-            return { arn };
-    }
-}
-
-const mocks: pulumi.runtime.Mocks = {
-    newResource(args) {
-        const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs) };
-        return { id: `${args.name}-id`, state };
-    },
-    call(args) {
-        switch (args.token) {
-            case "aws:ec2/getVpc:getVpc":
-                return { id: "vpc-default0", cidrBlock: "172.31.0.0/16", default: true };
-            case "aws:ec2/getSubnets:getSubnets":
-                return { id: "subnets", ids: ["subnet-0a", "subnet-0b", "subnet-0c"] };
-            case "aws:index/getRegion:getRegion":
-                return { id: REGION, name: REGION, region: REGION };
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { id: ACCOUNT, accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "AIDTEST" };
-            case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-                return { id: ACCOUNT, userName: "AWS", password: "token", authorizationToken: "dG9rZW4=", proxyEndpoint: "https://ecr" };
-            default:
-                throw new Error(`unmocked call ${args.token}: add it to test/helpers/mocks.ts`);
-        }
-    },
-};
-
-/**
- * (Re)installs the mocks for a stack and hooks the mock monitor so dependencies are recorded
- * (the public Mocks API does not pass them to newResource).
- */
-export async function useStack(stack: string, preview = false): Promise<void> {
-    await pulumi.runtime.setMocks(mocks, "switchyard", stack, preview);
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
-        const key = `${req.getType()}::${req.getName()}`;
-        pendingDeps.set(key, { deps: req.getDependenciesList(), custom: req.getCustom() });
-        return register(req, (err: any, res: any) => {
-            if (!err) {
-                const urn: string = res.getUrn();
-                const { deps, custom } = pendingDeps.get(key) ?? { deps: [], custom: true };
-                const inputs = pulumi.runtime.deserializeProperties(req.getObject());
-                recorded.set(urn, { type: req.getType(), name: req.getName(), urn, inputs, dependencies: deps, custom });
-            }
-            callback(err, res);
-        });
-    };
-}
-
-/** Every resource registered since the last reset. */
-export function registered(): Recorded[] {
-    return [...recorded.values()];
-}
-
-export function resetRecorded(): void {
-    recorded.clear();
-    pendingDeps.clear();
-}
-
-/** Resolves an Output in a test (Outputs resolve even when unknown under mocks). */
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply((v) => resolve(v)));
-}
-
-/** Waits until no new resource registered for several turns of the event loop. */
-export async function settle(): Promise<void> {
-    let last = -1;
-    let stableTurns = 0;
-    while (stableTurns < 5) {
-        await new Promise((r) => setTimeout(r, 5));
-        stableTurns = recorded.size === last ? stableTurns + 1 : 0;
-        last = recorded.size;
-    }
-}
+export type { Recorded } from "../../lib/program/mocks";
+export { ACCOUNT, REGION, promiseOf, registered, resetRecorded, settle, useStack } from "../../lib/program/mocks";
 
 export const mochaHooks = {
     async beforeAll(): Promise<void> {

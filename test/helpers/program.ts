@@ -1,79 +1,14 @@
-/**
- * Evaluates index.ts under the mocks with a given stack name and configuration, the way
- * `pulumi up` would, and returns what it registered and exported.
- */
-import * as pulumi from "@pulumi/pulumi";
+/** Whole-program evaluation for tests: lib/program/evaluate.ts plus the committed stack files. */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { Recorded, registered, resetRecorded, settle, useStack } from "./mocks";
+
+export type { Evaluation, FlatConfig } from "../../lib/program/evaluate";
+export { evaluate, flatten, ofType, one } from "../../lib/program/evaluate";
 
 export const ROOT = path.resolve(__dirname, "../..");
-const INDEX = path.join(ROOT, "index.ts");
-
-/** A stack's config as Pulumi passes it to the program: flat keys, objects JSON-encoded. */
-export type FlatConfig = Record<string, string>;
-
-export function flatten(config: Record<string, unknown>): FlatConfig {
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
 
 /** The `config:` map of a committed `Pulumi.<stack>.yaml`. */
 export function stackFileConfig(stack: string): Record<string, unknown> {
     return parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
-}
-
-export interface Evaluation {
-    readonly resources: Recorded[];
-    readonly outputs: Record<string, unknown>;
-}
-
-/** Runs index.ts afresh and waits for every registration. */
-export async function evaluate(stack: string, config: Record<string, unknown>): Promise<Evaluation> {
-    await useStack(stack);
-    pulumi.runtime.setAllConfig(flatten(config));
-    resetRecorded();
-    // Only index.ts reads config; components and lib are pure on load, so they stay cached.
-    delete require.cache[INDEX];
-    // The SDK records a stack trace for every promise it makes (for leak reports); with ts-node's
-    // source maps that is most of an evaluation's time, and tests never read those traces.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- re-runs index.ts, which import cannot
-        const program = require(INDEX);
-        const outputs: Record<string, unknown> = {};
-        for (const [key, value] of Object.entries(program)) {
-            outputs[key] = await resolveDeep(value);
-        }
-        await settle();
-        return { resources: registered(), outputs };
-    } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-    }
-}
-
-async function resolveDeep(value: unknown): Promise<unknown> {
-    if (pulumi.Output.isInstance(value)) {
-        return new Promise((resolve) => (value as pulumi.Output<unknown>).apply((v) => resolve(v)));
-    }
-    if (value && typeof value === "object" && !Array.isArray(value)) {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value)) out[k] = await resolveDeep(v);
-        return out;
-    }
-    return value;
-}
-
-/** The one resource of a type whose name ends with `suffix`; fails loudly otherwise. */
-export function one(resources: Recorded[], type: string, suffix: string): Recorded {
-    const found = resources.filter((r) => r.type === type && r.name.endsWith(suffix));
-    if (found.length !== 1) {
-        throw new Error(`expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    }
-    return found[0];
-}
-
-export function ofType(resources: Recorded[], type: string): Recorded[] {
-    return resources.filter((r) => r.type === type);
 }
