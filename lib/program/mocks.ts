@@ -41,6 +41,8 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
             return { arn, name: `${name}-cluster` };
         case "aws:cloudwatch/logGroup:LogGroup":
             return { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${inputs.name ?? name}`, name: inputs.name ?? name };
+        case "random:index/randomId:RandomId":
+            return { hex: "0123abcd".padEnd(2 * (inputs.byteLength ?? 4), "0") };
         default:
             return { arn };
     }
@@ -64,10 +66,12 @@ function call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     }
 }
 
+const idOf = (name: string) => `${name}-id`;
+
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs) };
-        return { id: `${args.name}-id`, state };
+        return { id: idOf(args.name), state };
     },
     call,
 };
@@ -93,6 +97,14 @@ export async function useStack(stack: string, preview = false): Promise<void> {
             callback(err, res);
         });
     };
+}
+
+/**
+ * The id and ARN the mocks gave a resource: a resource whose inputs hold one of them follows it,
+ * so when it is replaced (a new id and ARN in AWS) that resource changes too.
+ */
+export function identifiersOf(r: Pick<Recorded, "type" | "name" | "inputs">): string[] {
+    return [idOf(r.name), computed(r.type, r.name, r.inputs).arn];
 }
 
 /** Every resource registered since the last reset. */

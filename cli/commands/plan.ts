@@ -1,0 +1,138 @@
+/**
+ * `plan --stack S [--dir D] [--base <git-ref> | --base-file <path> | --base none] [--json | --markdown]`:
+ * evaluates the program offline under Pulumi's mocks for the base and for the stack file as it
+ * is now, and prints what the change does. Exit codes: 0 the change is what it claims, 1 an
+ * invariant is broken, 2 bad input (an invalid stack file, a base that cannot be read).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Document } from "yaml";
+import { SwitchyardConfig, parseConfig } from "../../lib/config";
+import { ConfigError } from "../../lib/problems";
+import { Plan, Side, buildPlan } from "../../lib/plan/plan";
+import { planJson, planMarkdown, planText } from "../../lib/plan/render";
+import { CliError, loadStackFile, parseStackText, readRaw } from "../stackFile";
+import type { Io } from "../io";
+
+export interface PlanOptions {
+    readonly stack: string;
+    readonly dir: string;
+    /** A git ref (default HEAD) or `none`. */
+    readonly base?: string;
+    readonly baseFile?: string;
+    readonly json?: boolean;
+    readonly markdown?: boolean;
+}
+
+/** A stack file read and validated: its `config:` map for the program, and the parsed model. */
+interface Loaded {
+    readonly label: string;
+    readonly configMap: Record<string, unknown>;
+    readonly config: SwitchyardConfig;
+}
+
+export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
+    let plan: Plan;
+    try {
+        plan = await makePlan(opts);
+    } catch (e) {
+        // Bad input: the file or the base cannot be read or is invalid (same messages as every command).
+        if (e instanceof CliError) io.err(`switchyard: ${e.message}`);
+        else if (e instanceof ConfigError) io.err(e.message);
+        else throw e;
+        return 2;
+    }
+    const lines = opts.json ? [JSON.stringify(planJson(plan), null, 2)] : opts.markdown ? planMarkdown(plan) : planText(plan);
+    lines.forEach((line) => io.out(line));
+    return plan.violations.length > 0 ? 1 : 0;
+}
+
+async function makePlan(opts: PlanOptions): Promise<Plan> {
+    if (opts.baseFile !== undefined && opts.base !== undefined) throw new CliError("give either --base or --base-file, not both", 2);
+    const file = loadStackFile(opts.dir, opts.stack);
+    const after = validated(file.path, file.doc, opts.stack);
+    const base = readBase(opts);
+    const before = base === undefined ? undefined : validated(base.label, parseYaml(base.text, base.label), opts.stack);
+
+    // Loaded only now: @pulumi/pulumi is heavy, and other commands must start fast.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { evaluate } = require("../../lib/program/evaluate") as typeof import("../../lib/program/evaluate");
+    const side = async (l: Loaded): Promise<Side> => ({ config: l.config, resources: (await evaluate(opts.stack, l.configMap)).resources });
+    const beforeSide = before ? await side(before) : undefined;
+    const afterSide = await side(after);
+    const dirArg = path.resolve(opts.dir) === process.cwd() ? "" : ` --dir ${opts.dir}`;
+    return buildPlan({
+        baseLabel: before?.label ?? "none (nothing deployed)",
+        before: beforeSide,
+        after: afterSide,
+        liveElsewhere: liveDigestsOfOtherStacks(opts.dir, opts.stack),
+        dirArg,
+    });
+}
+
+function validated(label: string, doc: Document, stack: string): Loaded {
+    const configMap = (doc.toJS()?.config ?? {}) as Record<string, unknown>;
+    try {
+        return { label, configMap, config: parseConfig(readRaw(doc, label), stack) };
+    } catch (e) {
+        if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => `${label}: ${p}`));
+        throw e;
+    }
+}
+
+function parseYaml(text: string, label: string): Document {
+    const doc = parseStackText(text);
+    if (doc.errors.length > 0) throw new CliError(`${label} is not valid YAML: ${doc.errors.map((e) => e.message).join("; ")}`, 2);
+    return doc;
+}
+
+/** The base stack file's text and a label for it; undefined for `--base none`. */
+function readBase(opts: PlanOptions): { label: string; text: string } | undefined {
+    if (opts.baseFile !== undefined) {
+        try {
+            return { label: opts.baseFile, text: fs.readFileSync(opts.baseFile, "utf8").replace(/^\uFEFF/, "") };
+        } catch (e) {
+            throw new CliError(`--base-file ${opts.baseFile} cannot be read: ${(e as Error).message}`, 2);
+        }
+    }
+    const ref = opts.base ?? "HEAD";
+    if (ref === "none") return undefined;
+    const name = `Pulumi.${opts.stack}.yaml`;
+    try {
+        // `<ref>:./<file>` is resolved relative to the working directory (git help revisions).
+        const text = execFileSync("git", ["show", `${ref}:./${name}`], {
+            cwd: opts.dir,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        return { label: `${ref}:${name}`, text: text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n") };
+    } catch (e) {
+        const why = String((e as { stderr?: string }).stderr ?? (e as Error).message)
+            .trim()
+            .split("\n")[0];
+        throw new CliError(
+            `--base ${ref}: cannot read ${name} from git in ${opts.dir} (${why}); ` +
+                `give another ref, --base-file <path>, or --base none for a stack that is not deployed yet`,
+            2,
+        );
+    }
+}
+
+/** digest → stack for the other stack files in the folder whose live slot is an image (promotion sources). */
+function liveDigestsOfOtherStacks(dir: string, stack: string): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const entry of fs.readdirSync(dir)) {
+        const m = /^Pulumi\.(.+)\.yaml$/.exec(entry);
+        if (!m || m[1] === stack) continue;
+        try {
+            const file = loadStackFile(dir, m[1]);
+            const cfg = parseConfig(file.raw, m[1]);
+            const slot = cfg.slots[cfg.traffic.live];
+            if (slot?.kind === "image") found.set(slot.image, m[1]);
+        } catch {
+            // Another stack's file that does not parse says nothing about this one.
+        }
+    }
+    return found;
+}

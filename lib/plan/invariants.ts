@@ -1,0 +1,129 @@
+/**
+ * DESIGN.md invariants 3–7 as checks on a planned change: given what kind of change it is, the
+ * configurations before and after, and the resource changes between their evaluations, which
+ * invariant does it break? `plan` exits 1 on any; test/stack/invariants.test.ts asserts none.
+ */
+import type { Recorded } from "../program/mocks";
+import { Color, COLORS, SwitchyardConfig } from "../model";
+import { colorsWithTraffic, productionWeights } from "../traffic";
+import { ResourceChange } from "./diff";
+import { Kind } from "./kind";
+
+/** The resource types that only route traffic: changing them moves no task and replaces nothing. */
+export const ROUTING_TYPES: ReadonlySet<string> = new Set([
+    "aws:lb/listener:Listener",
+    "aws:lb/listenerRule:ListenerRule",
+    "pulumi-nodejs:dynamic:Resource",
+]);
+
+const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
+const SERVICE = "aws:ecs/service:Service";
+const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
+
+export interface PlannedChange {
+    readonly kind: Kind;
+    readonly before: SwitchyardConfig;
+    readonly after: SwitchyardConfig;
+    readonly changes: readonly ResourceChange[];
+    /** The resources registered after the change (the desired task counts are read from them). */
+    readonly beforeResources: readonly Recorded[];
+    readonly afterResources: readonly Recorded[];
+}
+
+/** Every broken invariant, each naming its number, the rule and the offending resources. */
+export function checkInvariants(p: PlannedChange): string[] {
+    return [...routingOnly(p), ...candidateOnly(p), ...rollbackRestores(p), ...noScaleDownUnderTraffic(p), ...targetGroupsKept(p)];
+}
+
+const describe = (c: ResourceChange) =>
+    `${c.change} ${c.name}${c.properties.length ? ` (${c.properties.slice(0, 4).join(", ")}${c.properties.length > 4 ? ", …" : ""})` : ""}`;
+
+/** 3: a flip (and a canary step or rollback, which only move traffic) changes routing resources only. */
+function routingOnly(p: PlannedChange): string[] {
+    if (!["flip", "canary step", "rollback"].includes(p.kind)) return [];
+    // A canary step or rollback may add or remove listener rules (routes); a flip changes them in place.
+    const rulesMayCome = p.kind !== "flip";
+    const bad = p.changes.filter(
+        (c) =>
+            !ROUTING_TYPES.has(c.type) ||
+            c.change === "replace" ||
+            (c.change !== "update" && !(rulesMayCome && c.type === "aws:lb/listenerRule:ListenerRule")),
+    );
+    return bad.length === 0
+        ? []
+        : [
+              `invariant 3: a ${p.kind} may change only routing (listeners, listener rules, the health gate), but it would ${bad.map(describe).join("; ")}`,
+          ];
+}
+
+/** 4: a release (or promotion) changes only the candidate: nothing of the live colour, no production routing. */
+function candidateOnly(p: PlannedChange): string[] {
+    if (p.kind !== "release" && p.kind !== "promote") return [];
+    const live = p.after.traffic.live;
+    const bad = p.changes.filter(
+        (c) => colorOf(c.name) === live || c.name.endsWith("-prod-listener") || c.type === "aws:lb/listenerRule:ListenerRule",
+    );
+    return bad.length === 0
+        ? []
+        : [
+              `invariant 4: a ${p.kind} may change only the candidate's resources, but it would ${bad.map(describe).join("; ")} (${live} is live)`,
+          ];
+}
+
+/** 5: a rollback sends nothing to the colour it rolls back from. */
+function rollbackRestores(p: PlannedChange): string[] {
+    if (p.kind !== "rollback") return [];
+    const from = p.before.traffic.live !== p.after.traffic.live ? p.before.traffic.live : COLORS.find((c) => c !== p.after.traffic.live)!;
+    const still = colorsWithTraffic(p.after).includes(from);
+    return still ? [`invariant 5: a rollback must take all production traffic away from ${from}, but ${from} still gets some`] : [];
+}
+
+/**
+ * 6: traffic moves to a colour only once its service is steady: the colour gaining traffic keeps
+ * its service and task definition as they are; a colour losing traffic is not scaled down or
+ * removed in the same update.
+ */
+function noScaleDownUnderTraffic(p: PlannedChange): string[] {
+    const problems: string[] = [];
+    for (const color of COLORS) {
+        const share = (cfg: SwitchyardConfig) => productionWeights(cfg)[color] + cfg.traffic.routes.filter((r) => r.color === color).length;
+        const [was, now] = [share(p.before), share(p.after)];
+        const fleet = p.changes.filter((c) => colorOf(c.name) === color && (c.type === SERVICE || c.type === TASK_DEFINITION));
+        if (now > was && fleet.length > 0) {
+            problems.push(
+                `invariant 6: ${color} gains traffic in the same update that changes its tasks (${fleet.map(describe).join("; ")}); ` +
+                    `change the build first, let it become steady, then move traffic`,
+            );
+        }
+        if (now < was) {
+            const before = desiredCount(p.beforeResources, color);
+            const after = desiredCount(p.afterResources, color);
+            if (before !== undefined && (after === undefined || after < before)) {
+                problems.push(
+                    `invariant 6: ${color} loses traffic in the same update that scales it down (${before} → ${after ?? "no service"} tasks); ` +
+                        `keep it warm now and scale it down in a later update (finish)`,
+                );
+            }
+        }
+    }
+    return problems;
+}
+
+/** 7: no release step replaces or deletes a target group (listeners would fail with ResourceInUse). */
+function targetGroupsKept(p: PlannedChange): string[] {
+    if (p.kind === "other") return [];
+    const bad = p.changes.filter((c) => c.type === TARGET_GROUP && (c.change === "replace" || c.change === "delete"));
+    return bad.length === 0
+        ? []
+        : [`invariant 7: a ${p.kind} must not replace or delete a target group, but it would ${bad.map(describe).join("; ")}`];
+}
+
+/** `web-blue-svc` → blue; monitoring alarms `web-monitoring-green-5xx` → green. */
+export function colorOf(name: string): Color | undefined {
+    return COLORS.find((c) => new RegExp(`-${c}(-|$)`).test(name));
+}
+
+function desiredCount(resources: readonly Recorded[], color: Color): number | undefined {
+    const service = resources.find((r) => r.type === SERVICE && colorOf(r.name) === color);
+    return service ? Number(service.inputs.desiredCount ?? 0) : undefined;
+}

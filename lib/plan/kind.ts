@@ -1,0 +1,74 @@
+/**
+ * What kind of change a stack-file edit is, judged from the traffic and slots before and after:
+ * the release step it corresponds to (flip, canary step, release, rollback, finish, pin,
+ * promote) or "other". Pure.
+ */
+import { Color, COLORS, SwitchyardConfig, otherColor } from "../model";
+import { buildOf } from "./traffic";
+
+export const KINDS = ["flip", "canary step", "release", "rollback", "finish", "pin", "promote", "other"] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface Verdict {
+    readonly kind: Kind;
+    /** One sentence: what the change does. */
+    readonly summary: string;
+}
+
+/**
+ * `liveElsewhere`: the digests other stacks run live (e.g. dev's when planning prod), so a new
+ * candidate image that came from there is recognised as a promotion.
+ */
+export function classify(
+    before: SwitchyardConfig | undefined,
+    after: SwitchyardConfig,
+    liveElsewhere: ReadonlyMap<string, string> = new Map(),
+): Verdict {
+    if (!before) return { kind: "other", summary: "first deployment: nothing is deployed yet, so everything is created" };
+    const live = after.traffic.live;
+    if (before.traffic.live !== live) {
+        return before.traffic.previous === live
+            ? { kind: "rollback", summary: `rollback: ${live} is live again (the flip to ${before.traffic.live} reversed)` }
+            : { kind: "flip", summary: `flip: ${live} becomes live (was ${before.traffic.live}); ${before.traffic.live} stays warm` };
+    }
+    if (!same(before.traffic.canary, after.traffic.canary) || !same(before.traffic.routes, after.traffic.routes)) {
+        if (!after.traffic.canary && after.traffic.routes.length === 0) {
+            return { kind: "rollback", summary: `rollback: the canary and routes are removed; ${live} serves all production traffic` };
+        }
+        const percent = after.traffic.canary?.percent ?? 0;
+        return {
+            kind: "canary step",
+            summary: `canary step: ${otherColor(live)} gets ${percent}% of default traffic (was ${before.traffic.canary?.percent ?? 0}%)${routesNote(before, after)}`,
+        };
+    }
+    const candidate = otherColor(live);
+    const newBuild = buildOf(after.slots[candidate]);
+    if (buildOf(before.slots[candidate]) !== newBuild && after.slots[candidate]) {
+        const image = after.slots[candidate]?.kind === "image" ? after.slots[candidate].image : undefined;
+        const from = image ? liveElsewhere.get(image) : undefined;
+        return from
+            ? { kind: "promote", summary: `promote: ${candidate} (candidate) gets ${newBuild}, live in ${from}; traffic unchanged` }
+            : {
+                  kind: "release",
+                  summary: `release: ${candidate} (candidate) gets ${newBuild} (was ${buildOf(before.slots[candidate])}); traffic unchanged`,
+              };
+    }
+    const idled = COLORS.filter((c: Color) => after.slots[c]?.idle && !before.slots[c]?.idle);
+    if (idled.length > 0) return { kind: "finish", summary: `finish: ${idled.join(", ")} is scaled down to its idle count` };
+    const wasLive = before.slots[live];
+    const nowLive = after.slots[live];
+    if (wasLive?.kind === "build" && nowLive?.kind === "image") {
+        return {
+            kind: "pin",
+            summary: `pin: ${live} (live) is pinned to ${buildOf(nowLive)} (was ${buildOf(wasLive)}); traffic unchanged`,
+        };
+    }
+    return { kind: "other", summary: "other: no release step; traffic and builds as they were" };
+}
+
+function routesNote(before: SwitchyardConfig, after: SwitchyardConfig): string {
+    const [b, a] = [before.traffic.routes.length, after.traffic.routes.length];
+    return same(before.traffic.routes, after.traffic.routes) ? "" : `; routes ${b} → ${a}`;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

@@ -1,0 +1,94 @@
+/** `plan` output: plain text for a terminal, Markdown for a pull-request comment, JSON for tools. Pure. */
+import { capacityLines } from "./capacity";
+import { ResourceChange } from "./diff";
+import { Plan } from "./plan";
+import { trafficLines } from "./traffic";
+
+const SIGN: Record<ResourceChange["change"], string> = { create: "+", update: "~", replace: "+-", delete: "-" };
+
+/** The `--json` document: traffic.before/after, resources [{type, name, change, properties}], kind, violations, undo. */
+export function planJson(plan: Plan): Record<string, unknown> {
+    return {
+        stack: plan.stack,
+        base: plan.base,
+        kind: plan.kind,
+        summary: plan.summary,
+        traffic: plan.traffic,
+        resources: plan.resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            component: r.component,
+            change: r.change,
+            properties: r.properties,
+            ...(r.replacedBecause ? { replacedBecause: r.replacedBecause, source: r.source } : {}),
+            ...(r.replacementUnknown ? { replacement: "unknown" } : {}),
+            ...(r.follows ? { follows: r.follows } : {}),
+        })),
+        violations: plan.violations,
+        capacity: plan.capacity,
+        undo: plan.undo.command,
+        undoNote: plan.undo.note,
+    };
+}
+
+function resourceLine(r: ResourceChange): string {
+    const type = r.type.split(":").pop();
+    let line = `${SIGN[r.change]} ${r.change} ${type} ${r.name}`;
+    if (r.properties.length) line += `: ${r.properties.join(", ")}`;
+    if (r.follows) line += ` (follows the replaced ${r.follows.join(", ")})`;
+    if (r.replacedBecause) line += ` — replaced because ${r.replacedBecause.join(", ")} cannot change in place (${r.source})`;
+    if (r.replacementUnknown) line += " — replacement unknown (type not in the replacement table)";
+    return line;
+}
+
+function byComponent(resources: readonly ResourceChange[]): Map<string, ResourceChange[]> {
+    const groups = new Map<string, ResourceChange[]>();
+    for (const r of resources) groups.set(r.component, [...(groups.get(r.component) ?? []), r]);
+    return groups;
+}
+
+function counts(plan: Plan): string {
+    const n = (c: ResourceChange["change"]) => plan.resources.filter((r) => r.change === c).length;
+    return `${n("create")} to create, ${n("update")} to update, ${n("replace")} to replace, ${n("delete")} to delete`;
+}
+
+const verdictLine = (plan: Plan) =>
+    plan.violations.length === 0 ? "blast radius holds (invariants 3–7)" : `${plan.violations.length} invariant(s) broken`;
+
+export function planText(plan: Plan): string[] {
+    const out = [`Plan for stack ${plan.stack} (base: ${plan.base})`, "", `Kind: ${plan.summary}`, `Verdict: ${verdictLine(plan)}`];
+    out.push(...plan.violations.map((v) => `  ✗ ${v}`));
+    out.push(
+        "",
+        "Traffic before:",
+        ...(plan.traffic.before ? trafficLines(plan.traffic.before) : ["nothing deployed"]).map((l) => `  ${l}`),
+    );
+    out.push("Traffic after:", ...trafficLines(plan.traffic.after).map((l) => `  ${l}`));
+    out.push("", `Resources: ${counts(plan)}`);
+    for (const [component, rs] of byComponent(plan.resources)) out.push(`  ${component}`, ...rs.map((r) => `    ${resourceLine(r)}`));
+    out.push("", "Warm capacity after:", ...capacityLines(plan.capacity).map((l) => `  ${l}`));
+    out.push("", `Undo: ${plan.undo.command ?? "no single command"} (${plan.undo.note})`);
+    return out;
+}
+
+export function planMarkdown(plan: Plan): string[] {
+    const icon = plan.violations.length === 0 ? "✅" : "❌";
+    const out = [`### switchyard plan: \`${plan.stack}\` — ${plan.kind}`, "", `**${plan.summary}**`, "", `${icon} ${verdictLine(plan)}`];
+    out.push(...plan.violations.map((v) => `- ❌ ${v}`));
+    out.push("", "| | before | after |", "| --- | --- | --- |");
+    const before = plan.traffic.before ? trafficLines(plan.traffic.before) : ["nothing deployed"];
+    const after = trafficLines(plan.traffic.after);
+    for (let i = 0; i < Math.max(before.length, after.length); i++) {
+        out.push(`| ${i === 0 ? "traffic" : ""} | ${cell(before[i])} | ${cell(after[i])} |`);
+    }
+    out.push("", `**Resources** (${counts(plan)})`, "");
+    for (const [component, rs] of byComponent(plan.resources)) {
+        out.push(`- \`${component}\``, ...rs.map((r) => `  - \`${resourceLine(r)}\``));
+    }
+    out.push("", "**Warm capacity after**", "", ...capacityLines(plan.capacity).map((l) => `- ${l}`));
+    out.push("", `**Undo:** ${plan.undo.command ? `\`${plan.undo.command}\`` : "no single command"} — ${plan.undo.note}`);
+    out.push("", `<sub>Evaluated offline with Pulumi's mocks against ${plan.base}; no AWS credentials were used.</sub>`);
+    return out;
+}
+
+const cell = (s: string | undefined) => (s ?? "").replace(/\|/g, "\\|");
