@@ -7,6 +7,7 @@
 import { CONFIG_KEYS, Color, ENVIRONMENTS, RawConfig, STRATEGIES, SwitchyardConfig, defaultEnvironment } from "./model";
 import { parseService } from "./parse/service";
 import { parseAlarms, parseDatabase, parseHttps, parseNetwork, parseTestAccess } from "./parse/settings";
+import { parseRollout } from "./parse/rollout";
 import { parseSlots } from "./parse/slots";
 import { checkTrafficColors, parseTraffic } from "./parse/traffic";
 import { Problems } from "./problems";
@@ -35,8 +36,19 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
     const database = parseDatabase(p, raw.database);
     const alarms = parseAlarms(p, raw.alarms);
     const registryRaw = p.object("switchyard:registry", raw.registry, ["keepImages"]);
-    const registry = { keepImages: p.int("switchyard:registry.keepImages", registryRaw?.keepImages, { min: 1, max: 1000, default: 30 }) };
+    const rollout = parseRollout(p, raw.rollout, strategy);
+    const registry = { keepImages: p.int("switchyard:registry.keepImages", registryRaw?.keepImages, { min: 1, max: 1000 }) };
 
+    if (service?.gateProbePath !== undefined && https) {
+        // The probe calls https://<alb>.elb.amazonaws.com:<port>; an ACM certificate names the
+        // user's domain, never *.elb.amazonaws.com, so TLS verification would fail every probe
+        // and the gate would time out on every canary.
+        p.add(
+            "switchyard:service.gateProbePath cannot be used with switchyard:https: the probe calls the load balancer's " +
+                "*.elb.amazonaws.com name, which your certificate does not cover, so it could never pass; remove gateProbePath " +
+                "(the gate still waits for healthy targets and quiet alarms)",
+        );
+    }
     if (traffic) {
         // A slot that was given but is invalid is already reported; do not also call it empty.
         const given = (c: Color) =>
@@ -57,6 +69,7 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
         database,
         alarms,
         registry,
+        rollout,
     };
 }
 

@@ -97,6 +97,30 @@ export interface AlarmSettings {
     readonly emails: readonly string[];
 }
 
+/** One step of `switchyard:rollout.steps`: what the release tool does, and how long it watches after. */
+export type RolloutStep =
+    | { readonly kind: "canary"; readonly percent: number; readonly bakeSeconds: number }
+    | { readonly kind: "pause" }
+    | { readonly kind: "flip"; readonly bakeSeconds: number }
+    | { readonly kind: "finish" };
+
+/** What "healthy" means while `rollout` bakes a step (`switchyard:rollout.analysis`). */
+export interface AnalysisSettings {
+    readonly intervalSeconds: number;
+    /** None of the watched colour's alarms may be in ALARM. */
+    readonly alarms: boolean;
+    /** Rates are judged only once the watched colour has served this many requests in the bake. */
+    readonly minRequests: number;
+    readonly maxErrorRatePercent: number;
+    readonly maxErrorRateRatio: number;
+    readonly maxP99LatencyRatio: number;
+}
+
+export interface RolloutSettings {
+    readonly steps: readonly RolloutStep[];
+    readonly analysis: AnalysisSettings;
+}
+
 export interface SwitchyardConfig {
     readonly stack: string;
     readonly environment: Environment;
@@ -109,7 +133,10 @@ export interface SwitchyardConfig {
     readonly https?: { readonly certificateArn: string; readonly sslPolicy: string };
     readonly database?: { readonly schema?: number };
     readonly alarms: AlarmSettings;
-    readonly registry: { readonly keepImages: number };
+    /** `keepImages`: an opt-in count rule; without it the lifecycle policy expires only untagged images. */
+    readonly registry: { readonly keepImages?: number };
+    /** The steps `rollout` walks and its analysis; defaults when `switchyard:rollout` is absent. */
+    readonly rollout: RolloutSettings;
 }
 
 /** The raw `switchyard:<key>` values of a stack, keyed without the `switchyard:` prefix. */
@@ -127,12 +154,10 @@ export const CONFIG_KEYS = [
     "environment",
     "alarms",
     "registry",
+    "rollout",
 ] as const;
 
 export const DIGEST_PATTERN = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/;
-
-/** ALB limit: condition values per listener rule. */
-export const MAX_ROUTE_VALUES = 5;
 
 export function otherColor(color: Color): Color {
     return color === "blue" ? "green" : "blue";
