@@ -13,7 +13,6 @@ import { ConfigError } from "../../lib/problems";
 import { Plan, Side, buildPlan } from "../../lib/plan/plan";
 import { planJson, planMarkdown, planText } from "../../lib/plan/render";
 import { CliError, loadStackFile, parseStackText, readRaw } from "../stackFile";
-import type { Io } from "../io";
 
 export interface PlanOptions {
     readonly stack: string;
@@ -32,7 +31,13 @@ interface Loaded {
     readonly config: SwitchyardConfig;
 }
 
-export async function planCommand(opts: PlanOptions, io: Io): Promise<number> {
+/** Where the plan and errors go (the CLI's Io satisfies it). */
+export interface PlanIo {
+    out(line: string): void;
+    err(line: string): void;
+}
+
+export async function planCommand(opts: PlanOptions, io: PlanIo): Promise<number> {
     let plan: Plan;
     try {
         plan = await makePlan(opts);

@@ -32,7 +32,13 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
         case "aws:lb/targetGroup:TargetGroup":
             return { arn, arnSuffix: `targetgroup/${name}/def`, name: `${name}-tg` };
         case "aws:ecr/repository:Repository":
-            return { arn, repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`, registryId: ACCOUNT, name };
+            // The ARN as ECR forms it (lib/images.ts derives the same one from an image reference).
+            return {
+                arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`,
+                repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`,
+                registryId: ACCOUNT,
+                name,
+            };
         case "docker:index/image:Image":
             return { repoDigest: `${String(inputs.imageName).split(":")[0]}@${FAKE_DIGEST}` };
         case "aws:ecs/service:Service":
