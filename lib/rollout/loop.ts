@@ -1,0 +1,248 @@
+/**
+ * The rollout loop: walk the remaining steps of `switchyard:rollout` (edit, apply, bake while
+ * watching), and on a failed analysis or a failed apply after traffic moved, roll back by itself
+ * (invariant 11). Every effect (the stack-file edits, the apply, the AWS reads, the clock) is
+ * injected, so the same loop runs in the CLI, against moto, and in property tests.
+ */
+import { AnalysisSettings, Color, RolloutStep, SwitchyardConfig } from "../model";
+import { candidateColor } from "../traffic";
+import { Sample, Verdict, describeSample, judge } from "./analysis";
+import { bakeSeconds, rolloutPosition, stepLabel } from "./position";
+
+export interface Clock {
+    now(): number;
+    /** Resolves after `ms`, or as soon as `signal` aborts. */
+    sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** An edit the loop asks for: a step's own, or the rollback. */
+export type EditRequest = Exclude<RolloutStep, { kind: "pause" }> | { readonly kind: "rollback" };
+
+export type EditResult = { readonly ok: true; readonly changed: boolean } | { readonly ok: false; readonly refusal: string };
+
+export interface RolloutEffects {
+    /** Reads and validates the stack file as it is now. */
+    read(): SwitchyardConfig;
+    /** The release tool's own edit (the manual command's code path); a refusal writes nothing. */
+    edit(request: EditRequest): EditResult;
+    /** Commits the stack file (with --commit); called only after an edit changed it. */
+    commit?(label: string): void;
+    /** Applies the stack file; rejects when the apply failed. */
+    apply(label: string): Promise<void>;
+    /** One poll: metrics of both colours since `sinceMs` and the watched colour's alarms. */
+    sample(watched: Color, baseline: Color | undefined, sinceMs: number): Promise<Sample>;
+    notify(subject: string, message: string): Promise<void>;
+    /** A progress line (one live-updating line on a terminal). */
+    progress(line: string): void;
+    out(line: string): void;
+    readonly clock: Clock;
+    /** Aborted by SIGINT/SIGTERM: stops a bake, never an apply or a rollback. */
+    readonly signal: AbortSignal;
+}
+
+export type Outcome =
+    | { readonly kind: "done"; readonly notes: readonly string[] }
+    | { readonly kind: "paused"; readonly step: number; readonly after?: string }
+    | { readonly kind: "rolled-back"; readonly reason: string; readonly step: string }
+    | { readonly kind: "failed"; readonly reason: string }
+    | { readonly kind: "refused"; readonly reason: string }
+    | { readonly kind: "interrupted"; readonly step: number; readonly label: string };
+
+/** Consecutive polls whose AWS reads fail before the analysis counts as failed (the colour is unwatched). */
+export const MAX_READ_FAILURES = 3;
+
+/** Exit codes (DESIGN "Progressive rollout"): rollback 1, done or paused 0, refused 2, interrupted 130. */
+export function exitCode(outcome: Outcome): number {
+    switch (outcome.kind) {
+        case "done":
+        case "paused":
+            return 0;
+        case "rolled-back":
+        case "failed":
+            return 1;
+        case "refused":
+            return 2;
+        case "interrupted":
+            return 130;
+    }
+}
+
+type BakeResult =
+    | { readonly kind: "passed"; readonly note?: string }
+    | { readonly kind: "failed"; readonly reason: string }
+    | { readonly kind: "interrupted" };
+
+export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSeconds?: number } = {}): Promise<Outcome> {
+    const initial = fx.read();
+    const position = rolloutPosition(initial);
+    if (!position.ok) return { kind: "refused", reason: position.refusal };
+    const steps = initial.rollout.steps;
+    const analysis: AnalysisSettings = {
+        ...initial.rollout.analysis,
+        intervalSeconds: opts.intervalSeconds ?? initial.rollout.analysis.intervalSeconds,
+    };
+    const stack = initial.stack;
+    const total = steps.length;
+    const name = (i: number) => `step ${i + 1}/${total} (${stepLabel(steps[i])})`;
+    const notes: string[] = [];
+    /** Traffic has moved to the candidate: from here on a failure rolls back. */
+    let moved = position.reached >= 0;
+    /** This run wrote an edit: a pause reached after it stops the run. */
+    let wrote = false;
+
+    const rollback = async (reason: string, step: string): Promise<Outcome> => {
+        fx.out(`✗ ${step}: ${reason}; rolling back`);
+        const edited = fx.edit({ kind: "rollback" });
+        if (!edited.ok) return { kind: "failed", reason: `${reason}; then the rollback edit was refused: ${edited.refusal}` };
+        if (edited.changed) fx.commit?.("rollback");
+        try {
+            await fx.apply("rollback");
+        } catch (e) {
+            return {
+                kind: "failed",
+                reason: `${reason}; the rollback is written to the stack file but its apply failed (${message(e)}); run pulumi up --stack ${stack} now`,
+            };
+        }
+        await fx.notify(`switchyard ${stack}: rolled back`, `${step}: ${reason}. The last safe routing is applied again.`);
+        return { kind: "rolled-back", reason, step };
+    };
+
+    /** Applies the file for step `i` and bakes it; undefined when the step passed. */
+    const applyAndBake = async (i: number): Promise<Outcome | undefined> => {
+        const step = steps[i];
+        const label = stepLabel(step);
+        try {
+            await fx.apply(label);
+        } catch (e) {
+            if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
+            const reason = `the apply of ${label} failed: ${message(e)}`;
+            if (step.kind === "finish" || !moved) {
+                return {
+                    kind: "failed",
+                    reason: `${reason}; the stack file says ${label}: fix the cause and run pulumi up --stack ${stack}`,
+                };
+            }
+            return rollback(reason, name(i));
+        }
+        if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
+        if (bakeSeconds(step) === 0) return undefined;
+        const baked = await bake(fx, fx.read(), step, analysis, name(i));
+        if (baked.kind === "interrupted") return { kind: "interrupted", step: i, label };
+        if (baked.kind === "failed") return rollback(baked.reason, name(i));
+        if (baked.note) notes.push(`${name(i)}: ${baked.note}`);
+        return undefined;
+    };
+
+    await fx.notify(
+        `switchyard ${stack}: rollout ${position.reached >= 0 ? "resumed" : "started"}`,
+        `Steps: ${steps.map(stepLabel).join(", ")}.` + (position.reached >= 0 ? ` Resuming at ${name(position.reached)}.` : ""),
+    );
+    if (position.reached >= 0) {
+        // An interrupted run may have stopped anywhere in this step's apply or bake: do both again.
+        fx.out(`${name(position.reached)}: the stack file already says so; applying it again and baking it from the start`);
+        const stopped = await applyAndBake(position.reached);
+        if (stopped) return stopped;
+    }
+    for (let i = position.reached + 1; i < total; i++) {
+        const step = steps[i];
+        if (step.kind === "pause") {
+            if (wrote) {
+                await fx.notify(`switchyard ${stack}: rollout paused`, `${name(i)}: waiting for a person to run rollout again.`);
+                return { kind: "paused", step: i, after: i > 0 ? stepLabel(steps[i - 1]) : undefined };
+            }
+            fx.out(`${name(i)}: passed (this run started here)`);
+            continue;
+        }
+        const edited = fx.edit(step);
+        if (!edited.ok) {
+            if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
+            return { kind: "refused", reason: edited.refusal };
+        }
+        if (edited.changed) {
+            wrote = true;
+            fx.commit?.(stepLabel(step));
+        }
+        if (step.kind !== "finish") moved = true;
+        await fx.notify(
+            `switchyard ${stack}: ${stepLabel(step)}`,
+            `${name(i)} written; applying it${bakeSeconds(step) ? ` and baking ${bakeSeconds(step)} s` : ""}.`,
+        );
+        const stopped = await applyAndBake(i);
+        if (stopped) return stopped;
+    }
+    await fx.notify(
+        `switchyard ${stack}: rollout done`,
+        `Every step passed: ${steps.map(stepLabel).join(", ")}.${notes.length ? ` ${notes.join(" ")}` : ""}`,
+    );
+    return { kind: "done", notes };
+}
+
+/**
+ * Watches one step: a poll at once and then every interval until the bake is over. A failed
+ * verdict ends it at once. Too few requests at the end extends the bake once, by up to another
+ * bakeSeconds; still too few then passes on alarms alone, with a note saying so.
+ */
+async function bake(
+    fx: RolloutEffects,
+    cfg: SwitchyardConfig,
+    step: RolloutStep,
+    analysis: AnalysisSettings,
+    name: string,
+): Promise<BakeResult> {
+    const flipped = cfg.traffic.previous !== undefined;
+    const watched = flipped ? cfg.traffic.live : candidateColor(cfg);
+    const baseline = flipped ? undefined : cfg.traffic.live;
+    const bakeMs = bakeSeconds(step) * 1000;
+    const start = fx.clock.now();
+    let deadline = start + bakeMs;
+    let extended = false;
+    let readFailures = 0;
+    for (;;) {
+        let verdict: Verdict | undefined;
+        const elapsed = () => `${clockText(fx.clock.now() - start)}/${clockText(deadline - start)}`;
+        try {
+            const sample = await fx.sample(watched, baseline, start);
+            readFailures = 0;
+            verdict = judge(sample, analysis);
+            fx.progress(`${name} ${elapsed()} · ${describeSample(sample, analysis)}`);
+        } catch (e) {
+            readFailures++;
+            fx.progress(`${name} ${elapsed()} · could not read the analysis (${readFailures}/${MAX_READ_FAILURES}): ${message(e)}`);
+            if (readFailures >= MAX_READ_FAILURES) {
+                return {
+                    kind: "failed",
+                    reason: `${watched} cannot be watched: ${MAX_READ_FAILURES} polls in a row failed to read CloudWatch (${message(e)})`,
+                };
+            }
+        }
+        if (verdict?.kind === "failed") return { kind: "failed", reason: verdict.reason };
+        const now = fx.clock.now();
+        if (now >= deadline && verdict) {
+            if (verdict.kind === "healthy") return { kind: "passed" };
+            if (extended) {
+                const note = `rates not judged: ${watched} served fewer than minRequests ${analysis.minRequests} requests in ${clockText(now - start)}; passed on alarms alone`;
+                fx.out(`! ${name}: ${note}`);
+                return { kind: "passed", note };
+            }
+            extended = true;
+            deadline = start + 2 * bakeMs;
+            fx.out(
+                `! ${name}: fewer than minRequests ${analysis.minRequests} requests so far; extending the bake by up to ${bakeMs / 1000} s`,
+            );
+        }
+        const interval = analysis.intervalSeconds * 1000;
+        // The last poll lands on the deadline; a poll that could not read at the deadline is retried an interval later.
+        await fx.clock.sleep(now >= deadline ? interval : Math.min(interval, deadline - now), fx.signal);
+        if (fx.signal.aborted) return { kind: "interrupted" };
+    }
+}
+
+/** `4:05` for 245 000 ms. */
+export function clockText(ms: number): string {
+    const s = Math.max(0, Math.round(ms / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function message(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+}
