@@ -1,18 +1,24 @@
 /**
- * The release tool: `npm run switchyard -- <command> [options]`. It edits `Pulumi.<stack>.yaml`
- * files only (CI or a person runs `pulumi up`). Exit codes: 0 done, 1 refused (nothing written),
- * 2 usage error (unknown command or flag, missing value).
+ * The release tool: `npm run switchyard -- <command> [options]` (started by cli/launch.js). It
+ * edits `Pulumi.<stack>.yaml` files only (CI or a person runs `pulumi up`). Exit codes: 0 done,
+ * 1 refused (nothing written), 2 usage error (unknown command or flag, missing value).
+ *
+ * Start-up stays fast because this file loads only commander: each command's module is loaded
+ * inside its action with `load(...)`. A new command is one registration block in that style.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { parseSchemaArg } from "../lib/release";
-import { parseConfig } from "../lib/config";
-import { ConfigError } from "../lib/problems";
-import { CliError, loadStackFile } from "./stackFile";
-import { Io, canaryCommand, finishCommand, flipCommand, promoteCommand, rollbackCommand, startCommand } from "./commands/edit";
-import { renderStatus, stackStatus } from "./commands/status";
-import { runVerify } from "./verify";
+import type { Io } from "./io";
+import type { SchemaSupport } from "../lib/model";
 
-export type { Io } from "./commands/edit";
+export type { Io } from "./io";
+
+/** Loads a module when its command runs (not at start-up); `T` is its type, `typeof import("./x")`. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = <T>(id: string): T => require(id) as T;
+
+type Edit = typeof import("./commands/edit");
 
 const processIo: Io = {
     out: (line) => process.stdout.write(`${line}\n`),
@@ -26,10 +32,21 @@ function percent(value: string): number {
     return n;
 }
 
-function schema(value: string) {
-    const parsed = parseSchemaArg(value);
+/** A whole number; the canary step checks the range (1..604800, the ALB limit). */
+function seconds(value: string): number {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number of seconds, e.g. 3600.");
+    return Number(value);
+}
+
+function schema(value: string): SchemaSupport {
+    const parsed = load<typeof import("../lib/release")>("../lib/release").parseSchemaArg(value);
     if ("error" in parsed) throw new InvalidArgumentError("use versions such as 3,4 or a range such as 3..5.");
     return parsed;
+}
+
+/** The version in package.json (next to the compiled tree as well: cli/launch.js copies it). */
+function version(): string {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
 /** Runs the tool with `argv` (the arguments after the program name); resolves to the exit code. */
@@ -37,6 +54,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     let code = 0;
     const program = new Command("switchyard")
         .description("Release tool for switchyard stacks: edits Pulumi.<stack>.yaml; run pulumi up afterwards.")
+        .version(version(), "--version", "print the tool's version")
         .exitOverride()
         .configureOutput({
             writeOut: (s) => io.out(s.replace(/\n$/, "")),
@@ -44,21 +62,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         })
         .showHelpAfterError("(run with --help for usage)");
 
-    const withStack = (cmd: Command) =>
-        cmd
-            .requiredOption("--stack <name>", "the stack: edits Pulumi.<name>.yaml")
-            .option("--dir <dir>", "directory holding the Pulumi.<stack>.yaml files", process.cwd());
+    const dirOption = () => new Option("--dir <dir>", "directory holding the Pulumi.<stack>.yaml files").default(process.cwd());
+    /** A command that edits one stack file. */
+    const editing = (cmd: Command) => cmd.requiredOption("--stack <name>", "the stack: edits Pulumi.<name>.yaml").addOption(dirOption());
+    /** A command that only reads one stack file. */
+    const reading = (cmd: Command) => cmd.requiredOption("--stack <name>", "the stack: reads Pulumi.<name>.yaml").addOption(dirOption());
 
-    withStack(program.command("status").description("show both colours, their builds, tasks and traffic"))
+    reading(program.command("status").description("show both colours, their builds, tasks and traffic"))
         .option("--json", "print the status as JSON")
-        .action((opts: { stack: string; dir: string; json?: boolean }) => {
-            const file = loadStackFile(opts.dir, opts.stack);
-            const status = stackStatus(parseConfig(file.raw, file.stack));
-            if (opts.json) io.out(JSON.stringify(status, null, 2));
-            else renderStatus(status).forEach((line) => io.out(line));
-        });
+        .action((opts) => load<typeof import("./commands/status")>("./commands/status").statusCommand(opts, io));
 
-    withStack(program.command("start").description("put a new build into the candidate slot (traffic unchanged)"))
+    editing(program.command("start").description("put a new build into the candidate slot (traffic unchanged)"))
         .addOption(new Option("--image <ref>", "a digest-pinned image: <repo>@sha256:<digest>").conflicts("build"))
         .addOption(new Option("--build <context>", "a Docker context that pulumi up builds and pushes").conflicts("image"))
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
@@ -66,53 +80,76 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .action((opts, cmd: Command) => {
             if (opts.image === undefined && opts.build === undefined)
                 cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
-            startCommand(opts, io);
+            load<Edit>("./commands/edit").startCommand(opts, io);
         });
 
-    withStack(program.command("canary").description("send a percentage of production traffic to the candidate"))
+    editing(program.command("canary").description("send a percentage of production traffic to the candidate"))
         .requiredOption("--percent <n>", "1..99", percent)
-        .action((opts) => canaryCommand(opts, io));
+        .option("--stickiness <seconds>", "keep a client on the colour it first got for this long (ALB target group stickiness)", seconds)
+        .action((opts) => {
+            load<Edit>("./commands/edit").canaryCommand(opts, io);
+        });
 
-    withStack(program.command("flip").description("make the candidate live; the old colour stays warm for rollback"))
+    editing(program.command("flip").description("make the candidate live; the old colour stays warm for rollback"))
         .option("--digest <ref>", "the digest a build slot was pushed as (default: pulumi stack output images)")
-        .action((opts) => flipCommand(opts, io));
+        .action((opts) => {
+            load<Edit>("./commands/edit").flipCommand(opts, io);
+        });
 
-    withStack(program.command("rollback").description("undo the flip, or remove the canary and routes")).action((opts) =>
-        rollbackCommand(opts, io),
-    );
+    editing(program.command("rollback").description("undo the flip, or remove the canary and routes")).action((opts) => {
+        load<Edit>("./commands/edit").rollbackCommand(opts, io);
+    });
 
-    withStack(program.command("finish").description("scale the old colour down to its idle count")).action((opts) =>
-        finishCommand(opts, io),
-    );
+    editing(program.command("finish").description("scale the old colour down to its idle count")).action((opts) => {
+        load<Edit>("./commands/edit").finishCommand(opts, io);
+    });
+
+    editing(program.command("pin").description("pin the live build slot to the digest it runs; nothing else changes"))
+        .option("--digest <ref>", "the digest the live build was pushed as (default: pulumi stack output images)")
+        .action((opts) => {
+            load<Edit>("./commands/edit").pinCommand(opts, io);
+        });
 
     program
         .command("promote")
         .description("copy the digest live in one stack into another stack's candidate slot")
         .requiredOption("--from <stack>", "the source stack, e.g. dev")
         .requiredOption("--to <stack>", "the target stack, e.g. prod")
-        .option("--dir <dir>", "directory holding the Pulumi.<stack>.yaml files", process.cwd())
-        .action((opts) => promoteCommand(opts, io));
+        .addOption(dirOption())
+        .action((opts) => {
+            load<Edit>("./commands/edit").promoteCommand(opts, io);
+        });
 
-    withStack(program.command("verify").description("compare AWS with the stack file")).action(
+    reading(program.command("verify").description("compare AWS with the stack file")).action(
         async (opts: { stack: string; dir: string }) => {
-            code = await runVerify({ stack: opts.stack, dir: opts.dir, out: (line) => io.out(line) });
+            const { runVerify } = load<typeof import("./verify")>("./verify");
+            code = await runVerify({ stack: opts.stack, dir: opts.dir, out: io.out, err: io.err });
         },
     );
+
+    reading(program.command("plan").description("what the stack file's change does, offline: traffic, resources, invariants, undo"))
+        .addOption(new Option("--base <ref>", "git ref of the deployed stack file, or none (nothing deployed)").conflicts("baseFile"))
+        .addOption(new Option("--base-file <path>", "a stack file to compare with instead of git").conflicts("base"))
+        .addOption(new Option("--json", "print one JSON document").conflicts("markdown"))
+        .option("--markdown", "print Markdown for a pull-request comment")
+        .action(async (opts) => {
+            code = await load<typeof import("./commands/plan")>("./commands/plan").planCommand(opts, io);
+        });
 
     try {
         await program.parseAsync([...argv], { from: "user" });
         return code;
     } catch (e) {
         if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-        if (e instanceof CliError || e instanceof ConfigError) {
-            io.err(`switchyard: ${e.message}`);
-            return e instanceof CliError ? e.exitCode : 1;
-        }
-        throw e;
+        const refusal = load<typeof import("./errors")>("./errors").refusalOf(e);
+        if (!refusal) throw e;
+        io.err(refusal.message);
+        return refusal.exitCode;
     }
 }
 
-if (require.main === module) {
+/** Runs the tool for this process: arguments from process.argv, the result in process.exitCode. */
+export function runProcess(): void {
     main(process.argv.slice(2)).then(
         (code) => {
             process.exitCode = code;
@@ -123,3 +160,5 @@ if (require.main === module) {
         },
     );
 }
+
+if (require.main === module) runProcess();

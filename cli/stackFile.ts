@@ -8,26 +8,22 @@ import * as path from "node:path";
 import { Document, ToStringOptions, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { RawConfig, parseConfig } from "../lib/config";
 import { ConfigError } from "../lib/problems";
-import { Edit } from "../lib/release";
+import { Edit, listed } from "../lib/release";
+import { CliError } from "./errors";
 
 export const PREFIX = "switchyard:";
 
-/** A refusal or usage problem the CLI reports as one message with a non-zero exit code. */
-export class CliError extends Error {
-    constructor(
-        message: string,
-        public readonly exitCode = 1,
-    ) {
-        super(message);
-        this.name = "CliError";
-    }
-}
+export { CliError };
 
 export interface StackFile {
     readonly stack: string;
     readonly path: string;
-    /** The file's bytes as read. */
+    /** The file's text as read, without a byte-order mark and with LF line ends (see `encoding`). */
     readonly text: string;
+    /** The file's bytes as read (a write first checks that the file still holds exactly these). */
+    readonly bytes: Buffer;
+    /** What a write puts back: the byte-order mark and the line ends the file had. */
+    readonly encoding: TextEncoding;
     readonly doc: Document;
     /** The `switchyard:*` values, keyed without the prefix. */
     readonly raw: RawConfig;
@@ -37,20 +33,73 @@ export function stackFilePath(dir: string, stack: string): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
+export interface TextEncoding {
+    readonly bom: boolean;
+    readonly eol: "\n" | "\r\n";
+}
+
 export function loadStackFile(dir: string, stack: string): StackFile {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new CliError(`--stack ${stack} is not a stack name (letters, digits, - _ .)`, 2);
     const file = stackFilePath(dir, stack);
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch {
-        throw new CliError(`no stack file ${file}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`);
-    }
+    const bytes = readStackBytes(file);
+    const { text, encoding } = decodeText(bytes);
     const doc = parseStackText(text);
     if (doc.errors.length > 0) {
         throw new CliError(`${file} is not valid YAML: ${doc.errors.map((e) => e.message).join("; ")}`);
     }
-    return { stack, path: file, text, doc, raw: readRaw(doc, file) };
+    return { stack, path: file, text, bytes, encoding, raw: readRaw(doc, file), doc };
+}
+
+/** The file's bytes, or a CliError saying what is there instead of a readable stack file. */
+function readStackBytes(file: string): Buffer {
+    const hint = "check --stack and --dir (the directory holding Pulumi.<stack>.yaml)";
+    let stat: fs.Stats;
+    try {
+        stat = fs.statSync(file);
+    } catch (e) {
+        if (errorCode(e) !== "ENOENT") throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
+        const link = fs.lstatSync(file, { throwIfNoEntry: false });
+        if (link?.isSymbolicLink())
+            throw new CliError(`${file} is a symbolic link to ${fs.readlinkSync(file)}, which does not exist; ${hint}`);
+        throw new CliError(`no stack file ${file}; ${hint}`);
+    }
+    if (stat.isDirectory()) throw new CliError(`${file} is a directory, not a stack file; ${hint}`);
+    if (!stat.isFile()) throw new CliError(`${file} is not a regular file (a device, socket or pipe), so it is not a stack file; ${hint}`);
+    try {
+        return fs.readFileSync(file);
+    } catch (e) {
+        if (errorCode(e) === "EACCES" || errorCode(e) === "EPERM") {
+            throw new CliError(
+                `cannot read ${file}: permission denied (mode ${modeText(stat.mode)}, owner uid ${stat.uid}); ` +
+                    `run as a user who may read it, or make it readable (chmod u+r ${file})`,
+            );
+        }
+        throw new CliError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+}
+
+export function errorCode(e: unknown): string | undefined {
+    return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** `444` for a read-only file. */
+export function modeText(mode: number): string {
+    return (mode & 0o7777).toString(8).padStart(3, "0");
+}
+
+/** The text without its byte-order mark and with LF line ends; `encoding` says how to put them back. */
+export function decodeText(bytes: Buffer): { text: string; encoding: TextEncoding } {
+    let text = bytes.toString("utf8");
+    const bom = text.startsWith("\uFEFF");
+    if (bom) text = text.slice(1);
+    // The first line end decides (a file with mixed ends is written back with that one throughout).
+    const eol = /\r?\n/.exec(text)?.[0] === "\r\n" ? "\r\n" : "\n";
+    return { text: text.replace(/\r\n/g, "\n"), encoding: { bom, eol } };
+}
+
+/** The bytes of `text` (LF line ends) in the file's own encoding. */
+export function encodeText(text: string, encoding: TextEncoding): Buffer {
+    return Buffer.from((encoding.bom ? "\uFEFF" : "") + (encoding.eol === "\n" ? text : text.replace(/\n/g, "\r\n")), "utf8");
 }
 
 /**
@@ -129,6 +178,7 @@ export function applyEditsToDocument(doc: Document, edits: readonly Edit[]): voi
             // YAMLMap.set keeps an existing scalar node (and its comment), changing only its value.
             parent.set(key, isScalar(value) ? value.value : value);
         }
+        if (edit.obsoleteComment) dropCommentLines(doc, edit.obsoleteComment);
         if (edit.note !== undefined) {
             const node = parent.get(key, true);
             if (isScalar(node)) {
@@ -137,6 +187,23 @@ export function applyEditsToDocument(doc: Document, edits: readonly Edit[]): voi
             }
         }
     }
+}
+
+/** Removes every comment line matching `pattern`, wherever it is in the document. */
+function dropCommentLines(doc: Document, pattern: RegExp): void {
+    const keep = (comment: string | null | undefined) => {
+        if (!comment) return comment;
+        const lines = comment.split("\n").filter((line) => !pattern.test(line));
+        return lines.length > 0 ? lines.join("\n") : undefined;
+    };
+    doc.commentBefore = keep(doc.commentBefore) ?? null;
+    doc.comment = keep(doc.comment) ?? null;
+    visit(doc, (_, node) => {
+        if (isScalar(node) || isCollection(node)) {
+            node.commentBefore = keep(node.commentBefore);
+            node.comment = keep(node.comment);
+        }
+    });
 }
 
 function isPlainObject(v: unknown): boolean {
@@ -196,39 +263,26 @@ export function toStringOptions(text: string): ToStringOptions {
     return { indent, indentSeq, flowCollectionPadding: false, lineWidth: 0 };
 }
 
-export interface WriteResult {
-    readonly changed: boolean;
-    readonly text: string;
-}
-
 /**
- * Applies edits to a fresh copy of the file's document, validates the resulting file as it would
- * be written (parsed back, then parseConfig), and writes it only if it is valid and its
- * configuration changed. A refusal throws CliError and leaves the file untouched.
+ * The file's text after the edits, validated as it would be written (parsed back, then
+ * parseConfig), or a CliError. `changed` is false when the configuration would stay the same (the
+ * file is then not rewritten).
  */
-export function writeEdits(file: StackFile, edits: readonly Edit[]): WriteResult {
+export function renderValidEdits(file: StackFile, edits: readonly Edit[]): { changed: boolean; text: string } {
     const text = renderEdits(file, edits);
-    const after = parseDocument(text);
-    const raw = readRaw(after, file.path);
+    const raw = readRaw(parseDocument(text), file.path);
     try {
         parseConfig(raw, file.stack);
     } catch (e) {
         if (e instanceof ConfigError)
-            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${e.message}`);
+            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`);
         throw e;
     }
-    if (text === file.text || sameJson(raw, file.raw)) {
-        return { changed: false, text: file.text };
-    }
-    const tmp = `${file.path}.${process.pid}.tmp`;
-    const mode = fs.statSync(file.path).mode;
-    fs.writeFileSync(tmp, text, { mode });
-    fs.renameSync(tmp, file.path);
-    return { changed: true, text };
+    return text === file.text || sameJson(raw, file.raw) ? { changed: false, text: file.text } : { changed: true, text };
 }
 
 /** The file's text after the edits (nothing is written). */
-export function renderEdits(file: StackFile, edits: readonly Edit[]): string {
+export function renderEdits(file: Pick<StackFile, "text">, edits: readonly Edit[]): string {
     const options = toStringOptions(file.text);
     const doc = parseStackText(file.text);
     const unedited = doc.toString(options);

@@ -14,8 +14,10 @@ export interface VerifyOptions {
     readonly stack: string;
     /** Directory holding `Pulumi.<stack>.yaml`. */
     readonly dir: string;
-    /** Where lines go. @default console.log */
+    /** Where the report goes. @default console.log */
     readonly out?: (line: string) => void;
+    /** Where an error that stops the check goes. @default console.error */
+    readonly err?: (line: string) => void;
 }
 
 /** Thrown for anything that stops verify from checking at all (exit code 2). */
@@ -23,6 +25,7 @@ class CannotVerify extends Error {}
 
 export async function runVerify(opts: VerifyOptions): Promise<number> {
     const out = opts.out ?? ((line: string) => console.log(line));
+    const err = opts.err ?? ((line: string) => console.error(line));
     try {
         const { cfg, region } = readStackFile(opts.stack, opts.dir);
         const state = await findStack({ stack: opts.stack, service: cfg.service.name, region });
@@ -41,12 +44,17 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
         for (const problem of report.problems) out(`✗ ${problem}`);
         out(report.ok ? "in sync: AWS matches the stack file" : `${report.problems.length} problem(s) found`);
         return report.ok ? 0 : 1;
-    } catch (err) {
-        if (err instanceof CannotVerify || err instanceof ConfigError || err instanceof AwsError) {
-            out(`error: ${err.message}`);
+    } catch (e) {
+        if (e instanceof CannotVerify || e instanceof AwsError) {
+            err(`switchyard: ${e.message}`);
             return 2;
         }
-        throw err;
+        // Its message already starts with "switchyard: " (as pulumi up prints it).
+        if (e instanceof ConfigError) {
+            err(e.message);
+            return 2;
+        }
+        throw e;
     }
 }
 
@@ -55,9 +63,9 @@ function readStackFile(stack: string, dir: string): { cfg: SwitchyardConfig; reg
     let file: StackFile;
     try {
         file = loadStackFile(dir, stack);
-    } catch (err) {
-        if (err instanceof CliError) throw new CannotVerify(err.message);
-        throw err;
+    } catch (e) {
+        if (e instanceof CliError) throw new CannotVerify(e.message);
+        throw e;
     }
     const cfg = parseConfig(file.raw, stack);
     const fileRegion = file.doc.getIn(["config", "aws:region"]);

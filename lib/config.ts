@@ -25,6 +25,7 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
             p.add(`switchyard:${key} is not a known key; use one of: ${CONFIG_KEYS.map((k) => `switchyard:${k}`).join(", ")}`);
         }
     }
+    for (const [key, value] of Object.entries(raw)) reportEmptyValues(p, `switchyard:${key}`, value);
     const strategy = p.oneOf("switchyard:strategy", raw.strategy, STRATEGIES) ?? "blue-green";
     const environment = p.oneOf("switchyard:environment", raw.environment, ENVIRONMENTS) ?? defaultEnvironment(stack);
     const service = parseService(p, raw.service);
@@ -71,6 +72,17 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
         registry,
         rollout,
     };
+}
+
+/**
+ * An explicitly empty value (`percent:` with nothing after it, or `percent: ~`) is a typo, not
+ * "unset": YAML reads both as null, which every section parser would otherwise take as absent
+ * (an empty canary percent silently meaning "no canary"). Reported wherever it is, by its key.
+ */
+function reportEmptyValues(p: Problems, key: string, value: unknown): void {
+    if (value === null) p.add(`${key} is empty; give it a value or remove the key`);
+    else if (Array.isArray(value)) value.forEach((item, i) => reportEmptyValues(p, `${key}[${i}]`, item));
+    else if (typeof value === "object") for (const [k, v] of Object.entries(value)) reportEmptyValues(p, `${key}.${k}`, v);
 }
 
 /**

@@ -1,10 +1,14 @@
-import { RunError } from "@pulumi/pulumi/errors";
-
 /**
  * Thrown when the stack configuration is invalid. Lists every problem at once, each naming its
- * key and the fix. A RunError, so `pulumi up` prints the message without a stack trace.
+ * key and the fix. Pulumi treats it as a RunError, so `pulumi up` prints the message without a
+ * stack trace: RunError.isInstance checks only a `__pulumiRunError: true` member ("designed to
+ * work even when multiple copies of the Pulumi SDK have been loaded"; @pulumi/pulumi errors.js,
+ * used by cmd/run/run.js for uncaught errors). Carrying the member instead of importing RunError
+ * keeps @pulumi/pulumi (and grpc, ~50 ms) out of the release tool's start-up.
  */
-export class ConfigError extends RunError {
+export class ConfigError extends Error {
+    readonly __pulumiRunError = true;
+
     constructor(public readonly problems: readonly string[]) {
         super(
             `switchyard: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
@@ -124,6 +128,8 @@ export class Problems {
 export function describe(value: unknown): string {
     if (value === undefined) return "nothing";
     if (typeof value === "string") return `'${value}'`;
+    // JSON has no Infinity or NaN (YAML's .inf, .nan): JSON.stringify would call them null.
+    if (typeof value === "number" && !Number.isFinite(value)) return String(value);
     const json = JSON.stringify(value);
     return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }

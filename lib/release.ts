@@ -32,6 +32,8 @@ export type Edit =
           readonly replaces?: string;
           /** Text recorded as a line comment on the value (rolling mode keeps `previous: <digest>` there). */
           readonly note?: string;
+          /** Comment lines this edit makes false (`# blue is empty …` once blue holds a build): removed. */
+          readonly obsoleteComment?: RegExp;
       }
     | { readonly op: "delete"; readonly path: EditPath };
 
@@ -40,11 +42,11 @@ export type StepResult =
 
 const refuse = (refusal: string): StepResult => ({ ok: false, refusal });
 const done = (edits: Edit[], summary: string): StepResult => ({ ok: true, edits, summary });
-const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string } = {}): Edit => ({
+const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string; obsoleteComment?: RegExp } = {}): Edit => ({
     op: "set",
     path,
     value,
-    ...extra,
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
 });
 const del = (path: EditPath): Edit => ({ op: "delete", path });
 
@@ -94,6 +96,19 @@ export function parseSchemaArg(text: string): SchemaSupport | { error: string } 
         return { versions: [...new Set(t.split(",").map((v) => Number(v.trim())))] };
     }
     return { error: `--schema must be versions such as 3,4 or a range such as 3..5 (got '${text}')` };
+}
+
+/**
+ * Why `ref` (the value of `flag`) is not a digest-pinned image reference, or undefined when it is.
+ * Only sha256 digests are accepted (what ECR and Docker registries produce for image manifests).
+ */
+export function digestProblem(flag: string, ref: string): string | undefined {
+    if (DIGEST_PATTERN.test(ref)) return undefined;
+    if (ref.includes("@")) return `${flag} ${ref} is not a valid digest reference: use <repo>@sha256:<64 lowercase hex>`;
+    return (
+        `${flag} ${ref} is a mutable tag; pin it by digest (<repo>@sha256:<64 hex>), ` +
+        `e.g. find it with: docker buildx imagetools inspect ${ref}`
+    );
 }
 
 function schemaProblem(cfg: SwitchyardConfig, color: Color, schema: SchemaSupport | undefined, what: string): string | undefined {
@@ -151,14 +166,8 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     if ((args.image === undefined) === (args.build === undefined)) {
         return refuse("give exactly one of --image <repo>@sha256:<digest> or --build <docker context>");
     }
-    if (args.image !== undefined && !DIGEST_PATTERN.test(args.image)) {
-        return refuse(
-            args.image.includes("@sha256:")
-                ? `--image ${args.image} is not a valid digest reference: use <repo>@sha256:<64 lowercase hex>`
-                : `--image ${args.image} is a mutable tag; pin it by digest (<repo>@sha256:<64 hex>), ` +
-                      `e.g. find it with: docker buildx imagetools inspect ${args.image}`,
-        );
-    }
+    const imageBad = args.image !== undefined ? digestProblem("--image", args.image) : undefined;
+    if (imageBad) return refuse(imageBad);
     if (args.build !== undefined && args.build.trim() === "") return refuse("--build needs a Docker context directory, e.g. --build ./app");
 
     const rolling = cfg.strategy === "rolling";
@@ -167,9 +176,12 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     if (!rolling) {
         const reasons = trafficReasons(cfg, target);
         if (reasons.length > 0) {
+            // finish refuses while the candidate has traffic; rollback removes it, flip completes the release.
             return refuse(
-                `${target} is the candidate but still receives production traffic (${reasons.join(", ")}); ` +
-                    `finish or rollback the current release first`,
+                `${target} is the candidate but still receives production traffic (${reasons.join(", ")}), so the current ` +
+                    `release is not over; end it first, then start again: either undo it with ` +
+                    `npm run switchyard -- rollback --stack ${cfg.stack} (removes the canary and routes), or complete it with ` +
+                    `npm run switchyard -- flip --stack ${cfg.stack}`,
             );
         }
     }
@@ -195,11 +207,14 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     const base = ["slots", target] as const;
     const edits: Edit[] = [];
     if (pinLive) edits.push(set(["slots", cfg.traffic.live, "image"], args.liveDigest, { replaces: "build" }));
+    // Rolling: the digest being replaced is the rollback target; it stays on the slot as `# previous: <digest>`.
+    const note = rolling && slot?.kind === "image" && slot.image !== args.image ? `previous: ${slot.image}` : undefined;
+    // A comment saying this slot is empty becomes false with this edit.
+    const obsoleteComment = slot ? undefined : new RegExp(`\\b${target} is empty\\b`);
     if (args.image !== undefined) {
-        const note = rolling && slot?.kind === "image" && slot.image !== args.image ? `previous: ${slot.image}` : undefined;
-        edits.push(set([...base, "image"], args.image, { replaces: "build", note }));
+        edits.push(set([...base, "image"], args.image, { replaces: "build", note, obsoleteComment }));
     } else {
-        edits.push(set([...base, "build"], args.build, { replaces: "image" }));
+        edits.push(set([...base, "build"], args.build, { replaces: "image", note, obsoleteComment }));
     }
     if (args.schema === null && slot?.schema) edits.push(del([...base, "schema"]));
     if (args.schema) edits.push(set([...base, "schema"], schemaValue(args.schema)));
@@ -232,7 +247,7 @@ function candidateProblem(cfg: SwitchyardConfig, command: string): string | unde
     const cand = candidateColor(cfg);
     const slot = cfg.slots[cand];
     if (!slot)
-        return `${cand} (the candidate) is empty; put a build there first: start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
+        return `${cand} (the candidate) is empty; put a build there first: npm run switchyard -- start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
     if (slot.idle) {
         return `${cand} (the candidate) is idle (scaled down by finish) and cannot take traffic; start a new release there first`;
     }
@@ -245,19 +260,42 @@ function candidateProblem(cfg: SwitchyardConfig, command: string): string | unde
     return schemaProblem(cfg, cand, slot.schema, `${cand} (${describeSlot(slot)})`);
 }
 
-/** `canary`: sends `percent` of the default production traffic to the candidate (stickiness kept). */
-export function canary(cfg: SwitchyardConfig, args: { readonly percent: number }): StepResult {
+export interface CanaryArgs {
+    readonly percent: number;
+    /** Seconds a client stays on the colour it first got (ALB target-group stickiness); undefined keeps the current setting. */
+    readonly stickiness?: number;
+}
+
+/**
+ * The canary's stickiness is the forward action's target-group stickiness: "The range is
+ * 1-604800 seconds (7 days)" (DurationSeconds in
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupStickinessConfig.html);
+ * switchyard:traffic.canary.stickiness is checked against the same range.
+ */
+export const MAX_STICKINESS_SECONDS = 604800;
+
+/** `canary`: sends `percent` of the default production traffic to the candidate (stickiness kept unless given). */
+export function canary(cfg: SwitchyardConfig, args: CanaryArgs): StepResult {
     if (cfg.strategy === "rolling") return refuse(rollingRefusal(cfg, "canary"));
     if (!Number.isInteger(args.percent) || args.percent < 1 || args.percent > 99) {
         return refuse(`--percent must be a whole number 1..99 (got ${args.percent}); use flip to send all traffic, rollback to send none`);
+    }
+    const sticky = args.stickiness;
+    if (sticky !== undefined && (!Number.isInteger(sticky) || sticky < 1 || sticky > MAX_STICKINESS_SECONDS)) {
+        return refuse(
+            `--stickiness must be a whole number of seconds 1..${MAX_STICKINESS_SECONDS} (one week, the ALB limit; got ${sticky})`,
+        );
     }
     const problem = candidateProblem(cfg, "canary");
     if (problem) return refuse(problem);
     const cand = candidateColor(cfg);
     const was = cfg.traffic.canary ? `was ${cfg.traffic.canary.percent}%` : "was 0%";
+    const edits = [set(["traffic", "canary", "percent"], args.percent)];
+    if (sticky !== undefined) edits.push(set(["traffic", "canary", "stickiness"], sticky));
+    const stickyNote = sticky !== undefined ? `; a client stays on its colour for ${sticky} s` : "";
     return done(
-        [set(["traffic", "canary", "percent"], args.percent)],
-        `${cand} now gets ${args.percent}% of production traffic (${was}), ${cfg.traffic.live} ${100 - args.percent}%. ` +
+        edits,
+        `${cand} now gets ${args.percent}% of production traffic (${was}), ${cfg.traffic.live} ${100 - args.percent}%${stickyNote}. ` +
             next(cfg, `watch ${cand}'s alarms; then canary again, flip, or rollback`),
     );
 }
@@ -282,9 +320,8 @@ export function flip(cfg: SwitchyardConfig, args: { readonly digest?: string } =
                 `(and finish could not scale it down); remove ${toOld.length === 1 ? "that route" : "those routes"} from Pulumi.${cfg.stack}.yaml first`,
         );
     }
-    if (args.digest !== undefined && !DIGEST_PATTERN.test(args.digest)) {
-        return refuse(`--digest ${args.digest} is not a digest reference: use <repo>@sha256:<64 lowercase hex>`);
-    }
+    const digestBad = args.digest !== undefined ? digestProblem("--digest", args.digest) : undefined;
+    if (digestBad) return refuse(digestBad);
     const edits: Edit[] = [];
     let pinned = "";
     if (slot.kind === "build") {
@@ -386,6 +423,39 @@ export function finish(cfg: SwitchyardConfig): StepResult {
 }
 
 /**
+ * `pin`: the live slot, when it is a `build`, is pinned to the digest it runs (`image:` replaces
+ * `build:`; its schema and comments stay); nothing else changes. Already pinned to that digest:
+ * no change.
+ */
+export function pin(cfg: SwitchyardConfig, args: { readonly digest?: string } = {}): StepResult {
+    const live = cfg.traffic.live;
+    const slot = cfg.slots[live];
+    if (!slot) return refuse(`${live} (live) is empty; there is nothing to pin`);
+    const digestBad = args.digest !== undefined ? digestProblem("--digest", args.digest) : undefined;
+    if (digestBad) return refuse(digestBad);
+    if (slot.kind === "image") {
+        if (args.digest !== undefined && args.digest !== slot.image) {
+            return refuse(
+                `${live} (live) is already pinned to ${shortImage(slot.image)}, not ${shortImage(args.digest)}; pin only pins a build slot ` +
+                    `(to release another image: npm run switchyard -- start --stack ${cfg.stack} --image ${args.digest})`,
+            );
+        }
+        return done([], `${live} (live) is already pinned to ${shortImage(slot.image)}; nothing to do`);
+    }
+    if (args.digest === undefined) {
+        return refuse(
+            `${live} (live) is a build (${slot.context}) and pin needs the digest it runs, but no digest was given and the pulumi CLI ` +
+                `could not supply it; pass --digest <repo>@sha256:<digest> (it is ${live} in: pulumi stack output images --json --stack ${cfg.stack})`,
+        );
+    }
+    return done(
+        [set(["slots", live, "image"], args.digest, { replaces: "build" })],
+        `${live} (live) pinned to ${shortImage(args.digest)} (was build ${slot.context}); nothing else changed. ` +
+            next(cfg, "the same image keeps running and nothing rebuilds it any more"),
+    );
+}
+
+/**
  * `promote`: the digest (and its schema support) live in `source` goes into the candidate slot of
  * `target`, like `start --image`; the target's traffic is unchanged.
  */
@@ -396,7 +466,8 @@ export function promote(source: SwitchyardConfig, target: SwitchyardConfig): Ste
     if (slot.kind !== "image") {
         return refuse(
             `${source.stack}'s live slot ${live} is a build (${slot.context}), not pinned to a digest, so there is nothing immutable to promote; ` +
-                `pin it first: npm run switchyard -- start --stack ${source.stack} --image <digest from pulumi stack output images>`,
+                `pin it to the digest it runs first (nothing else changes): npm run switchyard -- pin --stack ${source.stack} ` +
+                `(the digest comes from pulumi stack output images; without the pulumi CLI add --digest <repo>@sha256:<digest>)`,
         );
     }
     const result = start(target, { image: slot.image, schema: slot.schema ?? null });
@@ -458,7 +529,7 @@ export function runStep(raw: RawConfig, stack: string, step: (cfg: SwitchyardCon
         cfg = parseConfig(raw, stack);
     } catch (e) {
         if (e instanceof ConfigError)
-            return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first.\n${e.message}` };
+            return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first:\n${listed(e)}` };
         throw e;
     }
     const result = step(cfg);
@@ -473,7 +544,12 @@ export function validateEdits(raw: RawConfig, stack: string, result: { edits: re
         return { ok: true, edits: result.edits, summary: result.summary, raw: next, config: parseConfig(next, stack) };
     } catch (e) {
         if (e instanceof ConfigError)
-            return { ok: false, refusal: `the change would make Pulumi.${stack}.yaml invalid, so nothing was written.\n${e.message}` };
+            return { ok: false, refusal: `the change would make Pulumi.${stack}.yaml invalid, so nothing was written:\n${listed(e)}` };
         throw e;
     }
+}
+
+/** A ConfigError's problems, one indented line each (without its own `switchyard:` heading). */
+export function listed(e: ConfigError): string {
+    return e.problems.map((p) => `  - ${p}`).join("\n");
 }

@@ -2,10 +2,20 @@
  * `status`: both colours of a stack (slot, schema support, tasks, share of production traffic,
  * routes, test listener), which colour is live and which is the candidate.
  */
-import { COLORS, Color, Route, SwitchyardConfig, formatSchema } from "../../lib/config";
+import { COLORS, Color, Route, SwitchyardConfig, formatSchema, parseConfig } from "../../lib/config";
 import { describeSlot } from "../../lib/release";
 import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from "../../lib/traffic";
 import { renderTable } from "../../lib/table";
+import { Io } from "../io";
+import { loadStackFile } from "../stackFile";
+
+/** `status --stack S [--json]`: reads the stack file (never writes it) and prints both colours. */
+export function statusCommand(opts: { readonly stack: string; readonly dir: string; readonly json?: boolean }, io: Io): void {
+    const file = loadStackFile(opts.dir, opts.stack);
+    const status = stackStatus(parseConfig(file.raw, file.stack));
+    if (opts.json) io.out(JSON.stringify(status, null, 2));
+    else renderStatus(status).forEach((line) => io.out(line));
+}
 
 export interface ColorStatus {
     readonly color: Color;

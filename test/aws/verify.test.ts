@@ -24,10 +24,12 @@ const IN_SYNC = {
     rules: [{ color: "green" as const, priority: 1 }],
 };
 
-async function verify(dir: string, stack = "dev"): Promise<{ code: number; lines: string[] }> {
+/** Runs verify; `lines` is what it printed on stdout, `errors` on stderr. */
+async function verify(dir: string, stack = "dev"): Promise<{ code: number; lines: string[]; errors: string[] }> {
     const lines: string[] = [];
-    const code = await runVerify({ stack, dir, out: (l) => lines.push(l) });
-    return { code, lines };
+    const errors: string[] = [];
+    const code = await runVerify({ stack, dir, out: (l) => lines.push(l), err: (l) => errors.push(l) });
+    return { code, lines, errors };
 }
 
 describe("verify against moto", function () {
@@ -127,30 +129,33 @@ describe("verify against moto", function () {
 
     it("exits 2 when nothing is tagged for the stack", async () => {
         await seedStack(moto.endpoint, { ...IN_SYNC, stack: "staging" });
-        const { code, lines } = await verify(writeStackFile("dev", STACK));
-        assert.deepStrictEqual(lines, [
-            "error: nothing found: no load balancer is tagged switchyard:stack=dev switchyard:service=web; has `pulumi up` run for stack dev in region eu-west-1?",
+        const { code, lines, errors } = await verify(writeStackFile("dev", STACK));
+        assert.deepStrictEqual(lines, []);
+        assert.deepStrictEqual(errors, [
+            "switchyard: nothing found: no load balancer is tagged switchyard:stack=dev switchyard:service=web; has `pulumi up` run for stack dev in region eu-west-1?",
         ]);
         assert.strictEqual(code, 2);
     });
 
     it("exits 2 when the stack file is missing", async () => {
         const dir = writeStackFile("dev", STACK);
-        const { code, lines } = await verify(dir, "prod");
-        assert.deepStrictEqual(lines, [
-            `error: no stack file ${path.join(dir, "Pulumi.prod.yaml")}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`,
+        const { code, lines, errors } = await verify(dir, "prod");
+        assert.deepStrictEqual(lines, []);
+        assert.deepStrictEqual(errors, [
+            `switchyard: no stack file ${path.join(dir, "Pulumi.prod.yaml")}; check --stack and --dir (the directory holding Pulumi.<stack>.yaml)`,
         ]);
         assert.strictEqual(code, 2);
     });
 
     it("exits 2 with the ConfigError message when the config is invalid", async () => {
         const dir = writeStackFile("dev", { ...STACK, traffic: { live: "blue", canary: { percent: 150 } } });
-        const { code, lines } = await verify(dir);
+        const { code, lines, errors } = await verify(dir);
         assert.strictEqual(code, 2);
-        assert.strictEqual(lines.length, 1);
+        assert.deepStrictEqual(lines, []);
+        assert.strictEqual(errors.length, 1);
         assert.strictEqual(
-            lines[0],
-            "error: switchyard: the stack configuration has 1 problem:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)",
+            errors[0],
+            "switchyard: the stack configuration has 1 problem:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got 150)",
         );
     });
 
@@ -164,9 +169,10 @@ describe("verify against moto", function () {
             AWS_EC2_METADATA_DISABLED: "true",
         });
         try {
-            const { code, lines } = await verify(writeStackFile("dev", STACK));
-            assert.deepStrictEqual(lines, [
-                "error: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then retry (elasticloadbalancing:DescribeLoadBalancers could not sign its request)",
+            const { code, lines, errors } = await verify(writeStackFile("dev", STACK));
+            assert.deepStrictEqual(lines, []);
+            assert.deepStrictEqual(errors, [
+                "switchyard: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then retry (elasticloadbalancing:DescribeLoadBalancers could not sign its request)",
             ]);
             assert.strictEqual(code, 2);
         } finally {
@@ -185,12 +191,13 @@ describe("verify against moto", function () {
         process.env.AWS_SECRET_ACCESS_KEY = xmlValues(key, "SecretAccessKey")[0];
         await motoApi(moto.endpoint, "reset-auth", "0");
         try {
-            const { code, lines } = await verify(writeStackFile("dev", STACK));
+            const { code, lines, errors } = await verify(writeStackFile("dev", STACK));
             assert.strictEqual(code, 2);
-            assert.strictEqual(lines.length, 1);
+            assert.deepStrictEqual(lines, []);
+            assert.strictEqual(errors.length, 1);
             assert.match(
-                lines[0],
-                /^error: AWS refused elasticloadbalancing:DescribeLoadBalancers \(AccessDenied\): grant the caller elasticloadbalancing:DescribeLoadBalancers permission\./,
+                errors[0],
+                /^switchyard: AWS refused elasticloadbalancing:DescribeLoadBalancers \(AccessDenied\): grant the caller elasticloadbalancing:DescribeLoadBalancers permission\./,
             );
         } finally {
             await motoApi(moto.endpoint, "reset-auth", "inf");

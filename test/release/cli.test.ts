@@ -199,7 +199,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
                 "start while the candidate has a canary",
                 ALIGNED,
                 ["start", "--stack", "dev", "--image", B],
-                /finish or rollback the current release first/,
+                /either undo it with npm run switchyard -- rollback --stack dev/,
             ],
             ["canary on an empty candidate", DEV, ["canary", "--stack", "dev", "--percent", "10"], /green \(the candidate\) is empty/],
             ["flip on an empty candidate", DEV, ["flip", "--stack", "dev"], /green \(the candidate\) is empty/],

@@ -14,7 +14,10 @@ describe("release steps", () => {
         it("puts a pinned image into the empty candidate slot; traffic unchanged", () => {
             const r = raw();
             const res = release.start(cfg(), { image: B });
-            assert.deepEqual(edits(res), [{ op: "set", path: ["slots", "green", "image"], value: B, replaces: "build", note: undefined }]);
+            // The empty slot is filled, so a comment calling it empty would now be false.
+            assert.deepEqual(edits(res), [
+                { op: "set", path: ["slots", "green", "image"], value: B, replaces: "build", obsoleteComment: /\bgreen is empty\b/ },
+            ]);
             const next = applied(r, res).cfg;
             assert.deepEqual(next.slots.green, { kind: "image", image: B, schema: undefined, idle: false });
             assert.deepEqual(next.traffic, parseConfig(r, "dev").traffic);
@@ -60,14 +63,18 @@ describe("release steps", () => {
             assert.match(refusal(release.start(cfg(), { image: B, build: "./app" })), /exactly one of --image/);
         });
 
-        it("refuses while the candidate has a canary or a route: finish or rollback first", () => {
+        it("refuses while the candidate has a canary or a route, suggesting rollback or flip (finish would refuse)", () => {
             const canary = blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } });
             assert.match(
                 refusal(release.start(cfg(canary), { image: C })),
-                /green is the candidate but still receives production traffic \(canary 10%\); finish or rollback the current release first/,
+                new RegExp(
+                    "^green is the candidate but still receives production traffic \\(canary 10%\\), so the current release is not over; " +
+                        "end it first, then start again: either undo it with npm run switchyard -- rollback --stack dev \\(removes the canary " +
+                        "and routes\\), or complete it with npm run switchyard -- flip --stack dev$",
+                ),
             );
             const routed = blueGreenWithGreen({ traffic: { live: "blue", routes: [{ color: "green", sourceIps: ["10.0.0.0/8"] }] } });
-            assert.match(refusal(release.start(cfg(routed), { image: C })), /\(traffic\.routes\[0\]\); finish or rollback/);
+            assert.match(refusal(release.start(cfg(routed), { image: C })), /\(traffic\.routes\[0\]\), so the current release is not over/);
         });
 
         it("refuses a build whose schema (given or kept) does not include database.schema", () => {
@@ -88,7 +95,7 @@ describe("release steps", () => {
             const res = release.start(cfg(r), { build: "./app", liveDigest: A });
             assert.deepEqual(edits(res), [
                 { op: "set", path: ["slots", "blue", "image"], value: A, replaces: "build" },
-                { op: "set", path: ["slots", "green", "build"], value: "./app", replaces: "image" },
+                { op: "set", path: ["slots", "green", "build"], value: "./app", replaces: "image", obsoleteComment: /\bgreen is empty\b/ },
             ]);
             assert.match((res as { summary: string }).summary, /blue \(live\) pinned to web@sha256:aaaaaaaaaaaa/);
             assert.deepEqual(applied(r, res).cfg.slots.blue, { kind: "image", image: A, schema: undefined, idle: false });
@@ -204,7 +211,7 @@ describe("release steps", () => {
                 refusal(release.flip(cfg(r))),
                 /green is a build \(\.\/app\).*pass --digest <repo>@sha256:<digest>.*pulumi stack output images --json --stack dev/,
             );
-            assert.match(refusal(release.flip(cfg(r), { digest: "web:v1" })), /--digest web:v1 is not a digest reference/);
+            assert.match(refusal(release.flip(cfg(r), { digest: "web:v1" })), /^--digest web:v1 is a mutable tag; pin it by digest/);
         });
         it("refuses a --digest that contradicts an image slot", () => {
             const r = raw(blueGreenWithGreen());

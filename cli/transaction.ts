@@ -1,0 +1,182 @@
+/**
+ * One edit of a stack file, safe against concurrent edits and interruptions (invariant 10):
+ * under a lock on the file, read it, compute the change on what it says now, validate, and
+ * replace it atomically: a temporary file next to it, flushed to disk, then renamed over it,
+ * but only if the file still holds the bytes that were read (a hand edit that does not take
+ * the lock is not overwritten; the change is recomputed on the new content).
+ *
+ * The file keeps its mode, byte-order mark and line ends; a symbolic link keeps pointing at its
+ * target, which is what gets edited; a read-only file is refused.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as lockfile from "proper-lockfile";
+import { Edit } from "../lib/release";
+import { CliError } from "./errors";
+import { StackFile, encodeText, errorCode, loadStackFile, modeText, renderValidEdits, stackFilePath } from "./stackFile";
+
+/** What a step decides on the file as it is now: edits and the line to print, or a refusal (CliError). */
+export type Change = { readonly edits: readonly Edit[]; readonly summary: string };
+
+export interface EditResult {
+    readonly path: string;
+    /** False when the file already said what the change says (it was not rewritten). */
+    readonly changed: boolean;
+    readonly summary: string;
+}
+
+/** How long a command waits for another one editing the same file; longer than STALE_MS, so a lock left by a killed run is taken over. */
+const WAIT_MS = 15_000;
+/** A lock not refreshed for this long belongs to a run that died (proper-lockfile's default). */
+const STALE_MS = 10_000;
+/** A file changed by hand between read and write is re-read this many times before giving up. */
+const ATTEMPTS = 3;
+
+/**
+ * Runs `decide` on the current content of `Pulumi.<stack>.yaml` and writes its edits. Two runs
+ * at once are serialised: the second waits for the lock and then decides on the first one's
+ * result, so each sees (and reports) the file as it really is.
+ */
+export function editStackFile(dir: string, stack: string, decide: (file: StackFile) => Change): EditResult {
+    const shown = stackFilePath(dir, stack);
+    loadStackFile(dir, stack); // says what is wrong with a missing, unreadable or invalid file before taking a lock
+    const target = fs.realpathSync(shown); // a symbolic link: the target is locked and replaced, the link stays
+    return withLock(target, shown, () => {
+        for (let attempt = 1; ; attempt++) {
+            const file = loadStackFile(dir, stack);
+            refuseReadOnly(target, shown);
+            const change = decide(file);
+            const { changed, text } = renderValidEdits(file, change.edits);
+            if (!changed) return { path: shown, changed, summary: change.summary };
+            if (replaceIfUnchanged(target, file.bytes, encodeText(text, file.encoding)))
+                return { path: shown, changed, summary: change.summary };
+            if (attempt === ATTEMPTS) {
+                throw new CliError(
+                    `${shown} kept changing while this command edited it (${ATTEMPTS} attempts); nothing was written, run it again`,
+                );
+            }
+        }
+    });
+}
+
+function refuseReadOnly(target: string, shown: string): void {
+    const mode = fs.statSync(target).mode;
+    let writable = (mode & 0o222) !== 0;
+    try {
+        fs.accessSync(target, fs.constants.W_OK);
+    } catch {
+        writable = false;
+    }
+    if (!writable) {
+        throw new CliError(
+            `${shown} is read-only (mode ${modeText(mode)}), so it was not changed; if it should change, make it writable ` +
+                `(chmod u+w ${shown}) and run the command again`,
+        );
+    }
+}
+
+function withLock<T>(target: string, shown: string, run: () => T): T {
+    const release = acquire(target, shown);
+    try {
+        removeLeftovers(target);
+        return run();
+    } finally {
+        release();
+    }
+}
+
+/** proper-lockfile's lock (a `<file>.lock` directory, refreshed while held, taken over once stale); waits for another holder. */
+function acquire(target: string, shown: string): () => void {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+        try {
+            return lockfile.lockSync(target, { stale: STALE_MS, realpath: false });
+        } catch (e) {
+            const code = errorCode(e);
+            if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw notWritableFolder(target, code);
+            if (code !== "ELOCKED") throw e;
+            if (Date.now() > deadline) {
+                throw new CliError(
+                    `another switchyard command has been editing ${shown} for over ${WAIT_MS / 1000} s (lock ${target}.lock); ` +
+                        `nothing was written. Run this command again when it has finished`,
+                );
+            }
+            sleep(20 + Math.random() * 30);
+        }
+    }
+}
+
+/** The folder a (resolved) stack file is in cannot be written: one message, not a stack trace. */
+function notWritableFolder(target: string, code: string): CliError {
+    const folder = path.dirname(target);
+    return new CliError(
+        code === "EROFS"
+            ? `${folder} is on a read-only file system, so ${path.basename(target)} cannot be edited there; nothing was written`
+            : `the folder ${folder} is not writable, so ${path.basename(target)} cannot be edited: the release tool writes the new ` +
+                  `file next to it and renames it into place; make the folder writable (chmod u+w ${folder}) and run the command again`,
+    );
+}
+
+function sleep(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `.Pulumi.dev.yaml.<pid>.switchyard-tmp`: hidden, and recognisable as ours. */
+function tempPath(target: string): string {
+    return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.switchyard-tmp`);
+}
+
+/** Temporary files of this stack file that a killed run (SIGKILL, power loss) left; only the lock holder writes one. */
+function removeLeftovers(target: string): void {
+    const prefix = `.${path.basename(target)}.`;
+    for (const name of fs.readdirSync(path.dirname(target))) {
+        if (name.startsWith(prefix) && /^\.\d+\.switchyard-tmp$/.test(name.slice(prefix.length - 1))) {
+            fs.rmSync(path.join(path.dirname(target), name), { force: true });
+        }
+    }
+}
+
+/**
+ * Writes `bytes` to a temporary file (same mode and owner as the target), flushes it to disk,
+ * and renames it over the target if the target still holds `expected`; false (nothing written)
+ * if it changed. SIGINT/SIGTERM cannot cut this short: the lock's exit handlers are installed,
+ * so Node runs them only after this synchronous code has finished.
+ */
+function replaceIfUnchanged(target: string, expected: Buffer, bytes: Buffer): boolean {
+    const tmp = tempPath(target);
+    const stat = fs.statSync(target);
+    try {
+        const fd = fs.openSync(tmp, "wx", stat.mode & 0o7777);
+        try {
+            fs.writeSync(fd, bytes);
+            fs.fchmodSync(fd, stat.mode & 0o7777); // the umask does not apply to the mode we keep
+            if (process.getuid?.() === 0 && (stat.uid !== 0 || stat.gid !== 0)) fs.fchownSync(fd, stat.uid, stat.gid);
+            fs.fsyncSync(fd);
+        } finally {
+            fs.closeSync(fd);
+        }
+        if (!fs.readFileSync(target).equals(expected)) return false;
+        fs.renameSync(tmp, target);
+        syncFolder(path.dirname(target));
+        return true;
+    } catch (e) {
+        const code = errorCode(e);
+        if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw notWritableFolder(target, code);
+        throw e;
+    } finally {
+        fs.rmSync(tmp, { force: true });
+    }
+}
+
+/** Flushes the rename itself (the folder entry); not possible on every platform, so best effort. */
+function syncFolder(folder: string): void {
+    let fd: number | undefined;
+    try {
+        fd = fs.openSync(folder, "r");
+        fs.fsyncSync(fd);
+    } catch {
+        // e.g. Windows cannot open a folder for fsync
+    } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+    }
+}
