@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Color, Route } from "../lib/config";
+import { routeConditions } from "../lib/parse/albRules";
 import { roleTags } from "../lib/tags";
 import { Weights } from "../lib/traffic";
 
@@ -175,7 +176,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                     {
                         listenerArn: this.productionListener!.arn,
                         priority: route.priority,
-                        conditions: routeConditions(route),
+                        conditions: routeConditions(route).map((c) => c.condition),
                         actions: [{ type: "forward", targetGroupArn }],
                         tags: { ...roleTags(this.args.tags, "production"), "switchyard:color": route.color },
                     },
@@ -200,16 +201,4 @@ function weightedForward(
             stickiness: stickinessSeconds ? { enabled: true, duration: stickinessSeconds } : { enabled: false, duration: 1 },
         },
     };
-}
-
-/** One ALB condition per route condition; a cookie is matched inside the Cookie header. */
-export function routeConditions(route: Route): aws.types.input.lb.ListenerRuleCondition[] {
-    const conditions: aws.types.input.lb.ListenerRuleCondition[] = [];
-    if (route.header) conditions.push({ httpHeader: { httpHeaderName: route.header.name, values: [...route.header.values] } });
-    if (route.cookie)
-        conditions.push({ httpHeader: { httpHeaderName: "Cookie", values: [`*${route.cookie.name}=${route.cookie.value}*`] } });
-    if (route.sourceIps) conditions.push({ sourceIp: { values: [...route.sourceIps] } });
-    if (route.hosts) conditions.push({ hostHeader: { values: [...route.hosts] } });
-    if (route.query) conditions.push({ queryStrings: Object.entries(route.query).map(([key, value]) => ({ key, value })) });
-    return conditions;
 }

@@ -1,6 +1,7 @@
 /** `switchyard:service`: the container, its size, capacity, health gate and ECS rollout settings. */
 import { Autoscaling, ServiceSettings } from "../model";
 import { Problems } from "../problems";
+import { SERVICE_NAME_MAX_LENGTH } from "./names";
 
 const FARGATE_MEMORY: Readonly<Record<number, { min: number; max: number; step: number }>> = {
     256: { min: 512, max: 2048, step: 512 },
@@ -38,8 +39,13 @@ export function parseService(p: Problems, value: unknown): ServiceSettings | und
     if (!s) return undefined;
     const before = p.count;
     const name = p.string(`${key}.name`, s.name, {
-        pattern: /^[a-z][a-z0-9-]{0,15}$/,
-        hint: "must be 1-16 lowercase letters, digits or hyphens, starting with a letter (it prefixes resource names)",
+        // The ECR repository is named `<name>-image-repo-<random>`, and ECR allows no doubled or
+        // trailing separator: (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*
+        // (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html).
+        pattern: new RegExp(`^(?=.{1,${SERVICE_NAME_MAX_LENGTH}}$)[a-z](-?[a-z0-9])*$`),
+        hint:
+            `must be 1-${SERVICE_NAME_MAX_LENGTH} lowercase letters, digits or single hyphens, starting with a letter and not ending ` +
+            `with a hyphen (it prefixes resource names; the green target group's generated name must fit AWS's 32 characters)`,
     });
     if (s.name === undefined) p.add(`${key}.name is required (e.g. name: web)`);
     const port = p.int(`${key}.port`, s.port, { min: 1, max: 65535, default: 8080 });

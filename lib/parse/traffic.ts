@@ -4,7 +4,6 @@ import {
     Canary,
     Color,
     HeaderMatch,
-    MAX_ROUTE_VALUES,
     Route,
     Slot,
     Strategy,
@@ -15,7 +14,21 @@ import {
     supportsSchema,
 } from "../model";
 import { Problems } from "../problems";
+import { routeConditions, ruleLimitProblems } from "./albRules";
 import { CIDR } from "./patterns";
+
+// ALB rule values: visible ASCII only, at most 128 characters; host and query-string characters
+// as listed in https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html
+// (a host needs a "." and only letters after the last one).
+const HEADER_VALUE = { pattern: /^[\x20-\x7e]{1,128}$/, hint: "must be 1-128 visible ASCII characters" };
+const HOST = {
+    pattern: /^(?=.{1,128}$)[A-Za-z0-9_*?.-]*\.[A-Za-z]+$/,
+    hint: "must be a host name of at most 128 characters (letters, digits, - _ . and wildcards * ?) ending in .<letters>",
+};
+const QUERY_PART = {
+    pattern: /^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$/,
+    hint: "must be 1-128 characters: letters, digits, _-.$/~\"'@:+&()!,;= and wildcards * ?",
+};
 
 export function parseTraffic(
     p: Problems,
@@ -105,11 +118,9 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
                 pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/,
                 hint: "must be an HTTP header name",
             });
-            const values = p.stringList(`${rk}.header.values`, headerRaw.values, {
-                pattern: /^.{1,128}$/,
-                hint: "must be 1-128 characters",
-            });
+            const values = p.stringList(`${rk}.header.values`, headerRaw.values, HEADER_VALUE);
             if (headerRaw.name === undefined) p.add(`${rk}.header.name is required`);
+            if (name?.toLowerCase() === "host") p.add(`${rk}.header.name cannot be Host (the ALB refuses it): use hosts instead`);
             if (!values || values.length === 0) p.add(`${rk}.header.values must list at least one value`);
             if (name && values && values.length > 0) header = { name, values };
         }
@@ -128,16 +139,14 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
             if (name && cookieValue) cookie = { name, value: cookieValue };
         }
         const sourceIps = p.stringList(`${rk}.sourceIps`, r.sourceIps, CIDR);
-        const hosts = p.stringList(`${rk}.hosts`, r.hosts, {
-            pattern: /^[A-Za-z0-9*?.-]{1,128}$/,
-            hint: "must be a host name (wildcards * and ? allowed)",
-        });
+        const hosts = p.stringList(`${rk}.hosts`, r.hosts, HOST);
         let query: Record<string, string> | undefined;
         const queryRaw = p.object(`${rk}.query`, r.query, Object.keys((r.query as object) ?? {}));
         if (queryRaw) {
             query = {};
             for (const [k, v] of Object.entries(queryRaw)) {
-                const qv = p.string(`${rk}.query.${k}`, typeof v === "number" ? String(v) : v);
+                if (!QUERY_PART.pattern.test(k)) p.add(`${rk}.query key '${k}' ${QUERY_PART.hint}`);
+                const qv = p.string(`${rk}.query.${k}`, typeof v === "number" ? String(v) : v, QUERY_PART);
                 if (qv) query[k] = qv;
             }
         }
@@ -151,12 +160,11 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
         if (!conditionGiven) p.add(`${rk} needs at least one condition: header, cookie, sourceIps, hosts or query`);
         else if (valueCount === 0 && p.count === before)
             p.add(`${rk} has conditions with no values; give each condition at least one value`);
-        if (valueCount > MAX_ROUTE_VALUES) {
-            p.add(`${rk} has ${valueCount} condition values; an ALB rule allows at most ${MAX_ROUTE_VALUES}: split it into several routes`);
+        const route = strip({ color: color ?? "blue", priority, header, cookie, sourceIps, hosts, query });
+        for (const { key, problem } of ruleLimitProblems(routeConditions(route))) {
+            p.add(key ? `${rk}.${key} ${problem}` : `${rk} ${problem}`);
         }
-        if (p.count === before && color) {
-            routes.push(strip({ color, priority, header, cookie, sourceIps, hosts, query }));
-        }
+        if (p.count === before && color) routes.push(route);
     });
     return routes;
 }

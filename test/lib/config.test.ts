@@ -45,7 +45,7 @@ describe("config model", () => {
         assert.deepEqual(cfg.slots, { blue: { kind: "image", image: digest("a"), schema: undefined, idle: false }, green: undefined });
         assert.deepEqual(cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
         assert.deepEqual(cfg.testAccess, { cidrs: ["10.0.0.0/8"], port: 9000 });
-        assert.deepEqual(cfg.registry, { keepImages: 30 });
+        assert.deepEqual(cfg.registry, { keepImages: undefined });
         assert.equal(cfg.alarms.http5xxThreshold, 10);
     });
 
@@ -78,7 +78,7 @@ describe("config model", () => {
                 (r) => (r.service.desiredCont = 3),
                 "switchyard:service.desiredCont is not a known key; use one of: name, port",
             ],
-            ["a bad service name", (r) => (r.service.name = "Web_App"), "switchyard:service.name must be 1-16 lowercase letters"],
+            ["a bad service name", (r) => (r.service.name = "Web_App"), "switchyard:service.name must be 1-15 lowercase letters"],
             ["a port out of range", (r) => (r.service.port = 70000), "switchyard:service.port must be a whole number 1..65535 (got 70000)"],
             [
                 "a health path without /",

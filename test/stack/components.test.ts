@@ -79,7 +79,7 @@ describe("components", () => {
                 { color: "green", header: { name: "x-beta-user", values: ["alice", "bob"] } },
                 { color: "green", cookie: { name: "beta", value: "1" } },
                 { color: "green", sourceIps: ["203.0.113.0/24"], priority: 40 },
-                { color: "blue", hosts: ["old.example.com"], query: { version: "1" } },
+                { color: "blue", hosts: ["old.example.com"], query: { version: "1", lang: "de" } },
             ];
             const { resources } = await run(raw);
             const rules = ofType(resources, "aws:lb/listenerRule:ListenerRule").sort((a, b) => a.name.localeCompare(b.name));
@@ -98,7 +98,8 @@ describe("components", () => {
                         2,
                         "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
                         [{ type: "forward", targetGroupArn: TG_ARN("green") }],
-                        [{ httpHeader: { httpHeaderName: "Cookie", values: ["*beta=1*"] } }],
+                        // Exactly the cookie beta=1: not xbeta=1, not beta=10 (as the wildcard *beta=1* would).
+                        [{ httpHeader: { httpHeaderName: "Cookie", regexValues: ["^(.{0,};\\s{0,1}){0,1}beta=1(;.{0,}){0,1}$"] } }],
                     ],
                     [
                         "web-route-2",
@@ -112,7 +113,12 @@ describe("components", () => {
                         4,
                         "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
                         [{ type: "forward", targetGroupArn: TG_ARN("blue") }],
-                        [{ hostHeader: { values: ["old.example.com"] } }, { queryStrings: [{ key: "version", value: "1" }] }],
+                        // One query-string condition per key: the ALB ORs the pairs inside one condition.
+                        [
+                            { hostHeader: { values: ["old.example.com"] } },
+                            { queryStrings: [{ key: "version", value: "1" }] },
+                            { queryStrings: [{ key: "lang", value: "de" }] },
+                        ],
                     ],
                 ],
             );
