@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import * as path from "node:path";
 import { buildContextTag } from "../lib/images";
 
@@ -10,16 +11,23 @@ export interface ServerImageArgs {
      * one, only the repository is created (slots then run images pushed elsewhere, or promoted).
      */
     readonly context?: string;
-    /** Images the lifecycle policy keeps; older ones are expired. @default 30 */
+    /**
+     * Also expire tagged images beyond the newest N. Off by default: another stack (prod, after
+     * `promote`) may run any of them, and ECR expires by count whatever runs the image.
+     */
     readonly keepImages?: number;
     /** Keep the repository (and its images) when the stack is destroyed. @default false */
     readonly retainOnDelete?: boolean;
     readonly tags: Record<string, string>;
 }
 
+/** Untagged images are expired after this many days (a failed push leaves some behind). */
+const UNTAGGED_EXPIRY_DAYS = 14;
+
 /**
  * The ECR repository of the service and, when a slot builds, the image built from its context
- * and pushed under a content-hash tag. `repoDigest` is the digest-pinned reference the fleets run.
+ * and pushed under a tag that is never pushed twice. `repoDigest` is the digest-pinned reference
+ * the fleets run.
  */
 export class ServerImage extends pulumi.ComponentResource {
     public readonly repository: aws.ecr.Repository;
@@ -28,7 +36,7 @@ export class ServerImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: ServerImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:image:ServerImage", name, {}, opts);
-        const { keepImages = 30, retainOnDelete = false } = args;
+        const { retainOnDelete = false } = args;
 
         this.repository = new aws.ecr.Repository(
             `${name}-repo`,
@@ -42,19 +50,7 @@ export class ServerImage extends pulumi.ComponentResource {
         );
         new aws.ecr.LifecyclePolicy(
             `${name}-lifecycle`,
-            {
-                repository: this.repository.name,
-                policy: JSON.stringify({
-                    rules: [
-                        {
-                            rulePriority: 1,
-                            description: `keep the last ${keepImages} images`,
-                            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages },
-                            action: { type: "expire" },
-                        },
-                    ],
-                }),
-            },
+            { repository: this.repository.name, policy: JSON.stringify(lifecyclePolicy(args.keepImages)) },
             { parent: this },
         );
 
@@ -63,13 +59,21 @@ export class ServerImage extends pulumi.ComponentResource {
             return;
         }
         const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, { parent: this });
-        // Tags are immutable in the repository, so each distinct context gets its own tag.
-        const tag = buildContextTag(path.resolve(args.context));
+        // ECR refuses a second push of an existing tag in an immutable repository, even of the
+        // same content ("ImageTagAlreadyExistsException",
+        // https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html). A tag
+        // made of the content hash alone is pushed again when an earlier context is rebuilt after
+        // a flip pinned the slot (a revert, a re-release). So the tag also carries a random part
+        // that lives exactly as long as this build in the state: unchanged context, same tag, no
+        // rebuild; a new build (changed context, or the same one rebuilt later) a tag never used.
+        // Tags stay immutable, and every deployed image is still referenced by its digest.
+        const contextTag = buildContextTag(path.resolve(args.context));
+        const buildId = new random.RandomId(`${name}-build`, { byteLength: 4, keepers: { context: contextTag } }, { parent: this });
         const image = new docker.Image(
             `${name}-image`,
             {
                 build: { context: args.context, platform: "linux/amd64" },
-                imageName: pulumi.interpolate`${this.repository.repositoryUrl}:${tag}`,
+                imageName: pulumi.interpolate`${this.repository.repositoryUrl}:${contextTag}-${buildId.hex}`,
                 registry: {
                     server: this.repository.repositoryUrl,
                     username: auth.userName,
@@ -81,4 +85,31 @@ export class ServerImage extends pulumi.ComponentResource {
         this.repoDigest = image.repoDigest;
         this.registerOutputs({ repositoryUrl: this.repository.repositoryUrl, repoDigest: this.repoDigest });
     }
+}
+
+/**
+ * ECR lifecycle rules expire by count or age, whatever runs the image
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html). Every image
+ * switchyard pushes keeps its tag forever, so by default only untagged images expire: nothing a
+ * stack runs. `keepImages` adds a count rule on tagged images for repositories no other stack
+ * pulls from.
+ */
+export function lifecyclePolicy(keepImages?: number): object {
+    const rules: object[] = [
+        {
+            rulePriority: 1,
+            description: `expire untagged images after ${UNTAGGED_EXPIRY_DAYS} days`,
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: UNTAGGED_EXPIRY_DAYS },
+            action: { type: "expire" },
+        },
+    ];
+    if (keepImages !== undefined) {
+        rules.push({
+            rulePriority: 2,
+            description: `keep the last ${keepImages} images`,
+            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages },
+            action: { type: "expire" },
+        });
+    }
+    return { rules };
 }

@@ -245,16 +245,39 @@ describe("components", () => {
     });
 
     describe("ServerImage", () => {
-        it("creates an immutable, scanned repository with a lifecycle policy keeping the last N images", async () => {
-            const raw = baseRaw();
-            raw.registry = { keepImages: 12 };
-            const { resources } = await run(raw);
+        it("creates an immutable, scanned repository whose lifecycle policy expires only untagged images by default", async () => {
+            const { resources } = await run(baseRaw());
             const repo = one(resources, "aws:ecr/repository:Repository", "web-image-repo");
             assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
             assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
             const policy = JSON.parse(one(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "web-image-lifecycle").inputs.policy);
-            assert.deepEqual(policy.rules[0].selection, { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 });
+            assert.deepEqual(
+                policy.rules.map((r: any) => r.selection),
+                [{ tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 14 }],
+            );
             assert.equal(ofType(resources, "docker:index/image:Image").length, 0, "no build slot, no build");
+        });
+
+        it("adds a count rule on every image only when registry.keepImages is set", async () => {
+            const raw = baseRaw();
+            raw.registry = { keepImages: 12 };
+            const { resources } = await run(raw);
+            const policy = JSON.parse(one(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy", "web-image-lifecycle").inputs.policy);
+            assert.deepEqual(policy.rules[1].selection, { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 });
+        });
+
+        it("tags a build with its content hash and a random part that lives as long as the build", async () => {
+            const raw = baseRaw();
+            raw.slots.green = { build: "./app" };
+            const { resources } = await run(raw);
+            const id = one(resources, "random:index/randomId:RandomId", "web-image-build");
+            assert.equal(id.inputs.byteLength, 4);
+            assert.match(id.inputs.keepers.context, /^build-[0-9a-f]{16}$/);
+            const image = one(resources, "docker:index/image:Image", "web-image-image");
+            assert.equal(
+                image.inputs.imageName,
+                `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-image-repo:${id.inputs.keepers.context}-0123abcd`,
+            );
         });
     });
 

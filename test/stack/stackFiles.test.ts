@@ -20,7 +20,7 @@ describe("committed stack files", () => {
 
             const image = one(resources, "docker:index/image:Image", "web-image-image");
             assert.deepEqual(image.inputs.build, { context: "./app", platform: "linux/amd64" });
-            assert.match(image.inputs.imageName, /:build-[0-9a-f]{16}$/);
+            assert.match(image.inputs.imageName, /:build-[0-9a-f]{16}-[0-9a-f]{8}$/);
             assert.equal(ofType(resources, SERVICE).length, 1, "an empty slot has no service");
             assert.equal(ofType(resources, TG).length, 2, "both colours keep a target group");
             const alb = one(resources, "aws:lb/loadBalancer:LoadBalancer", "web-alb");
