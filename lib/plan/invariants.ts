@@ -56,9 +56,12 @@ function routingOnly(p: PlannedChange): string[] {
           ];
 }
 
-/** 4: a release (or promotion) changes only the candidate: nothing of the live colour, no production routing. */
+/**
+ * 4: a release (or promotion) changes only the candidate: nothing of the live colour, no
+ * production routing. A pin swaps a build for the digest it already runs, so the same holds.
+ */
 function candidateOnly(p: PlannedChange): string[] {
-    if (p.kind !== "release" && p.kind !== "promote") return [];
+    if (p.kind !== "release" && p.kind !== "promote" && p.kind !== "pin") return [];
     const live = p.after.traffic.live;
     const bad = p.changes.filter(
         (c) => colorOf(c.name) === live || c.name.endsWith("-prod-listener") || c.type === "aws:lb/listenerRule:ListenerRule",

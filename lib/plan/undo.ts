@@ -2,7 +2,7 @@
  * The release-tool command that returns a stack to its base routing after a planned change (or
  * null with the reason when no single command does). Pure: from the kind and both configs.
  */
-import { COLORS, SwitchyardConfig, otherColor } from "../model";
+import { COLORS, Canary, SwitchyardConfig, otherColor } from "../model";
 import { Kind } from "./kind";
 
 export interface Undo {
@@ -18,12 +18,20 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
     const slot = before.slots[candidate];
     const again = slot?.kind === "image" ? `--image ${slot.image}` : slot ? `--build ${slot.context}` : undefined;
     switch (kind) {
-        case "flip":
-            return { command: tool("rollback"), note: `makes ${before.traffic.live} live again, exactly as before the flip` };
+        case "flip": {
+            // rollback reverses the flip without its canary (lib/release.ts); a canary comes back with a second step.
+            const canary = before.traffic.canary;
+            return canary === undefined
+                ? { command: tool("rollback"), note: `makes ${before.traffic.live} live again, exactly as before the flip` }
+                : {
+                      command: `${tool("rollback")} && ${tool(canaryArgs(canary))}`,
+                      note: `makes ${before.traffic.live} live again, then restores the ${canary.percent}% canary the flip removed`,
+                  };
+        }
         case "canary step": {
-            const was = before.traffic.canary?.percent;
+            const was = before.traffic.canary;
             if (was !== undefined && JSON.stringify(before.traffic.routes) === JSON.stringify(after.traffic.routes)) {
-                return { command: tool(`canary --percent ${was}`), note: `returns the canary to ${was}%` };
+                return { command: tool(canaryArgs(was)), note: `returns the canary to ${was.percent}%` };
             }
             return before.traffic.routes.length === 0
                 ? { command: tool("rollback"), note: "removes the canary and routes: all default traffic to the live colour again" }
@@ -33,7 +41,7 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
             return before.traffic.live !== after.traffic.live
                 ? { command: tool("flip"), note: `makes ${before.traffic.live} live again` }
                 : before.traffic.canary && before.traffic.routes.length === 0
-                  ? { command: tool(`canary --percent ${before.traffic.canary.percent}`), note: "restores the canary" }
+                  ? { command: tool(canaryArgs(before.traffic.canary)), note: "restores the canary" }
                   : { command: null, note: "the routes were removed: revert the edit (git revert) to restore them" };
         case "release":
         case "promote":
@@ -54,3 +62,5 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
             return { command: null, note: "not a release step: revert the edit (git revert) to undo it" };
     }
 }
+
+const canaryArgs = (c: Canary) => `canary --percent ${c.percent}${c.stickiness ? ` --stickiness ${c.stickiness}` : ""}`;

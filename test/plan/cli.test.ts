@@ -1,0 +1,167 @@
+/**
+ * `plan` through the release tool's entry point: the base from git in a temporary repository, a
+ * base file, `--base none`, JSON and Markdown, exit 1 for hand edits that break an invariant and
+ * exit 2 for bad input with the same messages as every other command.
+ */
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { main } from "../../cli/main";
+import * as release from "../../lib/release";
+import { ConfigMap, afterStep, committed, digest, planOf } from "./helpers";
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l), env: process.env });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+const git = (dir: string, ...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=plan", "-c", "user.email=plan@example.com", ...args], { cwd: dir, stdio: "pipe" });
+
+/** A git repository holding Pulumi.prod.yaml committed as `base`; the working copy is `now`. */
+function repo(base: ConfigMap, now: ConfigMap): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-plan-"));
+    git(dir, "init", "-q");
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: base }));
+    git(dir, "add", "Pulumi.prod.yaml");
+    git(dir, "commit", "-q", "-m", "base");
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: now }));
+    return dir;
+}
+
+const prod = committed("prod");
+const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
+const flipped = afterStep("prod", started, (c) => release.flip(c));
+
+/** A copy of a config map with one `switchyard:` section changed. */
+function edit(map: ConfigMap, key: string, change: (section: any) => void): ConfigMap {
+    const copy = structuredClone(map);
+    change(copy[`switchyard:${key}`]);
+    return copy;
+}
+
+describe("plan: hand edits that break an invariant", () => {
+    it("a flip that also changes service.port breaks 3 and 7 (target groups replaced)", async () => {
+        const plan = await planOf(
+            "prod",
+            started,
+            edit(flipped, "service", (s) => (s.port = 9090)),
+        );
+        assert.equal(plan.kind, "flip");
+        assert.match(plan.violations[0], /^invariant 3: a flip may change only routing .*replace web-blue-tg \(port\)/);
+        assert.match(
+            plan.violations.at(-1)!,
+            /^invariant 7: a flip must not replace or delete a target group, but it would replace web-blue-tg \(port\); replace web-green-tg \(port\)$/,
+        );
+        const tg = plan.resources.find((r) => r.name === "web-green-tg")!;
+        assert.equal(tg.source, "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/elbv2/target_group.go");
+    });
+
+    it("a release that also changes the live colour's image breaks 4", async () => {
+        const both = edit(started, "slots", (s) => (s.blue.image = digest("9")));
+        const plan = await planOf("prod", prod, both);
+        assert.equal(plan.kind, "release");
+        assert.equal(plan.violations.length, 1, plan.violations.join("\n"));
+        assert.match(
+            plan.violations[0],
+            /^invariant 4: a release may change only the candidate's resources, but it would replace web-blue-task \(containerDefinitions\[0\]\.image.*update web-blue-svc \(taskDefinition\) \(blue is live\)$/,
+        );
+    });
+
+    it("a finish in the same commit as the flip breaks 6 (and 3)", async () => {
+        const flippedAndFinished = afterStep("prod", flipped, (c) => release.finish(c));
+        const plan = await planOf("prod", started, flippedAndFinished);
+        assert.equal(plan.kind, "flip");
+        assert.ok(plan.violations.some((v) => v.startsWith("invariant 3: a flip may change only routing")));
+        assert.ok(
+            plan.violations.includes(
+                "invariant 6: blue loses traffic in the same update that scales it down (4 → 0 tasks); keep it warm now and scale it down in a later update (finish)",
+            ),
+            plan.violations.join("\n"),
+        );
+    });
+});
+
+describe("plan command", () => {
+    it("reads the base from git (HEAD by default) and exits 1 naming the invariant", async () => {
+        const dir = repo(
+            started,
+            edit(flipped, "service", (s) => (s.port = 9090)),
+        );
+        const r = await run(["plan", "--stack", "prod", "--dir", dir]);
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.out, /^Plan for stack prod \(base: HEAD:Pulumi\.prod\.yaml\)$/m);
+        assert.match(r.out, /^ {2}✗ invariant 3: a flip may change only routing/m);
+        assert.match(r.out, /^ {2}default: 100% blue \(web@sha256:000000000000\)$/m);
+        assert.match(r.out, /^ {2}default: 100% green \(web@sha256:ffffffffffff\)$/m);
+    });
+
+    it("--json: one document with traffic, resources, kind, violations and undo; exit 0 for a clean flip", async () => {
+        const dir = repo(started, flipped);
+        const r = await run(["plan", "--stack", "prod", "--dir", dir, "--json"]);
+        assert.equal(r.code, 0, r.err);
+        const doc = JSON.parse(r.out);
+        assert.equal(doc.kind, "flip");
+        assert.deepEqual(doc.violations, []);
+        assert.deepEqual(doc.traffic.before.default, [{ color: "blue", percent: 100, build: "web@sha256:000000000000" }]);
+        assert.deepEqual(doc.traffic.after.default, [{ color: "green", percent: 100, build: "web@sha256:ffffffffffff" }]);
+        assert.deepEqual(doc.traffic.after.testListener, { color: "blue", build: "web@sha256:000000000000" });
+        assert.deepEqual(
+            doc.resources.map((x: any) => [x.type, x.name, x.change]),
+            [
+                ["aws:lb/listener:Listener", "web-test-listener", "update"],
+                ["pulumi-nodejs:dynamic:Resource", "web-gate", "update"],
+                ["aws:lb/listener:Listener", "web-prod-listener", "update"],
+            ],
+        );
+        assert.deepEqual(doc.resources[2].properties, [
+            "defaultActions[0].forward.targetGroups[0].weight",
+            "defaultActions[0].forward.targetGroups[1].weight",
+        ]);
+        assert.equal(doc.undo, `npm run switchyard -- rollback --stack prod --dir ${dir}`);
+    });
+
+    it("--markdown for a pull request; --base-file and --base none", async () => {
+        const dir = repo(prod, started);
+        fs.writeFileSync(path.join(dir, "deployed.yaml"), stringify({ config: prod }));
+        const md = await run(["plan", "--stack", "prod", "--dir", dir, "--base-file", path.join(dir, "deployed.yaml"), "--markdown"]);
+        assert.equal(md.code, 0, md.err);
+        assert.match(md.out, /^### switchyard plan: `prod` — release$/m);
+        assert.match(md.out, /^\*\*release: green \(candidate\) gets web@sha256:ffffffffffff \(was empty\); traffic unchanged\*\*$/m);
+        assert.match(md.out, /^\| {2}\| test listener: green \(empty\) \| test listener: green \(web@sha256:ffffffffffff\) \|$/m);
+
+        const none = await run(["plan", "--stack", "prod", "--dir", dir, "--base", "none"]);
+        assert.equal(none.code, 0, none.err);
+        assert.match(none.out, /^Kind: first deployment: nothing is deployed yet, so everything is created$/m);
+        assert.match(none.out, /^Resources: \d+ to create, 0 to update, 0 to replace, 0 to delete$/m);
+    });
+
+    it("bad input exits 2: an invalid stack file (same message as status), a base git cannot read, two bases", async () => {
+        const dir = repo(
+            prod,
+            edit(prod, "traffic", (t) => (t.live = "purple")),
+        );
+        const status = await run(["status", "--stack", "prod", "--dir", dir]);
+        const invalid = await run(["plan", "--stack", "prod", "--dir", dir]);
+        assert.equal(invalid.code, 2);
+        assert.match(invalid.err, /switchyard:traffic\.live/);
+        assert.equal(invalid.err.replace(`${path.join(dir, "Pulumi.prod.yaml")}: `, ""), status.err);
+
+        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: prod }));
+        const badRef = await run(["plan", "--stack", "prod", "--dir", dir, "--base", "no-such-ref"]);
+        assert.equal(badRef.code, 2);
+        assert.match(
+            badRef.err,
+            /^switchyard: --base no-such-ref: cannot read Pulumi\.prod\.yaml from git in .*; give another ref, --base-file <path>, or --base none/,
+        );
+
+        const both = await run(["plan", "--stack", "prod", "--dir", dir, "--base", "none", "--base-file", "x.yaml"]);
+        assert.equal(both.code, 2);
+        assert.match(both.err, /option '--base <ref>' cannot be used with option '--base-file <path>'/);
+    });
+});

@@ -1,0 +1,68 @@
+/** Plans built the way `plan` builds them, from stack-file `config:` maps, with evaluations cached per config. */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { SwitchyardConfig, parseConfig } from "../../lib/config";
+import { Plan, Side, buildPlan } from "../../lib/plan/plan";
+import { StepResult, runStep } from "../../lib/release";
+import { evaluate } from "../helpers/program";
+
+export type ConfigMap = Record<string, unknown>;
+
+const PREFIX = "switchyard:";
+export const ROOT = path.resolve(__dirname, "../..");
+
+/** The digest the mocks give a build pushed to the stack's repository (what `pulumi stack output images` says). */
+export const BUILT = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-image-repo@sha256:${"d".repeat(64)}`;
+export const digest = (hex: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${hex.repeat(64)}`;
+
+export function committed(stack: string): ConfigMap {
+    return parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+}
+
+export function rawOf(map: ConfigMap): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(map).flatMap(([k, v]) => (k.startsWith(PREFIX) ? [[k.slice(PREFIX.length), v]] : [])));
+}
+
+export function withRaw(map: ConfigMap, raw: Record<string, unknown>): ConfigMap {
+    const others = Object.entries(map).filter(([k]) => !k.startsWith(PREFIX));
+    return Object.fromEntries([...others, ...Object.entries(raw).map(([k, v]) => [PREFIX + k, v])]);
+}
+
+export const configOf = (stack: string, map: ConfigMap): SwitchyardConfig => parseConfig(rawOf(map), stack);
+
+/** The stack file after a release step from lib/release.ts (the release tool's own edits). */
+export function afterStep(stack: string, map: ConfigMap, step: (cfg: SwitchyardConfig) => StepResult): ConfigMap {
+    const outcome = runStep(rawOf(map), stack, step);
+    if (!outcome.ok) throw new Error(`the step refused: ${outcome.refusal}`);
+    return withRaw(map, outcome.raw);
+}
+
+const evaluations = new Map<string, Side>();
+
+async function side(stack: string, map: ConfigMap): Promise<Side> {
+    const key = `${stack}\n${JSON.stringify(map)}`;
+    if (!evaluations.has(key)) {
+        evaluations.set(key, { config: configOf(stack, map), resources: (await evaluate(stack, map)).resources });
+    }
+    return evaluations.get(key)!;
+}
+
+export async function planOf(
+    stack: string,
+    before: ConfigMap | undefined,
+    after: ConfigMap,
+    liveElsewhere?: ReadonlyMap<string, string>,
+): Promise<Plan> {
+    return buildPlan({
+        baseLabel: before ? "base" : "none",
+        before: before ? await side(stack, before) : undefined,
+        after: await side(stack, after),
+        liveElsewhere,
+    });
+}
+
+/** `update Listener web-prod-listener`-style lines, sorted: what a test asserts exactly. */
+export function changeList(plan: Plan): string[] {
+    return plan.resources.map((r) => `${r.change} ${r.type.split(":").pop()} ${r.name}`).sort();
+}

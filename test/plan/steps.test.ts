@@ -1,0 +1,199 @@
+/**
+ * `plan` on every release step, made with the release tool's own edits (lib/release.ts), on the
+ * committed stacks and on generated ones: it names the kind, finds no broken invariant, lists
+ * exactly the resources DESIGN.md's invariants allow to change, and prints an undo that works.
+ */
+import { strict as assert } from "node:assert";
+import fc from "fast-check";
+import { SwitchyardConfig } from "../../lib/config";
+import { Plan } from "../../lib/plan/plan";
+import { summarizeTraffic } from "../../lib/plan/traffic";
+import * as release from "../../lib/release";
+import { BUILT, ConfigMap, afterStep, changeList, committed, configOf, digest, planOf } from "./helpers";
+
+const ROUTING = ["update Listener web-prod-listener", "update Listener web-test-listener", "update Resource web-gate"];
+
+/** The undo command's step applied to the planned stack file, as the release tool would run it. */
+function undoSteps(plan: Plan): ((cfg: SwitchyardConfig) => release.StepResult)[] {
+    return (plan.undo.command ?? "").split(" && ").map(undoStep);
+}
+
+function undoStep(line: string): (cfg: SwitchyardConfig) => release.StepResult {
+    const args = line.replace(/^npm run switchyard -- /, "").replace(/ --stack \S+.*$/, "");
+    const [command, ...rest] = args.split(" ");
+    const flags = Object.fromEntries(rest.flatMap((w, i) => (w.startsWith("--") ? [[w.slice(2), rest[i + 1]]] : [])));
+    const stickiness = flags.stickiness === undefined ? undefined : Number(flags.stickiness);
+    if (command === "rollback") return (c) => release.rollback(c);
+    if (command === "flip") return (c) => release.flip(c);
+    if (command === "finish") return (c) => release.finish(c);
+    if (command === "canary") return (c) => release.canary(c, { percent: Number(flags.percent), stickiness });
+    if (command === "start") return (c) => release.start(c, { image: flags.image });
+    throw new Error(`no undo step for '${line}'`);
+}
+
+/** Who gets production traffic: the default action's shares, routes, stickiness (a build pinned on the way is the same build). */
+function production(cfg: SwitchyardConfig) {
+    const t = summarizeTraffic(cfg);
+    return {
+        shares: t.default.map((s) => `${s.percent}% ${s.color}`),
+        routes: t.routes.map((r) => `${r.when} → ${r.color}`),
+        stickiness: t.stickinessSeconds,
+    };
+}
+
+/** Planning `before → after` gives `kind`, no violation, and an undo that restores the base routing. */
+async function expectStep(stack: string, before: ConfigMap, after: ConfigMap, kind: string, live?: Map<string, string>): Promise<Plan> {
+    const plan = await planOf(stack, before, after, live);
+    assert.equal(plan.kind, kind, plan.summary);
+    assert.deepEqual(plan.violations, []);
+    if (plan.undo.command === null) return plan;
+    const undone = undoSteps(plan).reduce((map, step) => afterStep(stack, map, step), after);
+    assert.deepEqual(production(configOf(stack, undone)), production(configOf(stack, before)), `undo: ${plan.undo.command}`);
+    return plan;
+}
+
+describe("plan: release steps", () => {
+    it("dev as committed (live green is a build): start, canary, flip, rollback, finish, and promote into prod", async () => {
+        const dev = committed("dev");
+        const started = afterStep("dev", dev, (c) => release.start(c, { image: digest("e"), liveDigest: BUILT }));
+        const canary = afterStep("dev", started, (c) => release.canary(c, { percent: 10 }));
+        const flipped = afterStep("dev", canary, (c) => release.flip(c));
+
+        // start pins the live build, so nothing rebuilds it: the image build goes, blue is created.
+        assert.deepEqual(changeList(await expectStep("dev", dev, started, "release")), [
+            "create Role web-blue-exec",
+            "create RolePolicy web-blue-exec",
+            "create Service web-blue-svc",
+            "create TaskDefinition web-blue-task",
+            "delete Image web-image-image",
+            "delete RandomId web-image-build",
+        ]);
+        assert.deepEqual(changeList(await expectStep("dev", started, canary, "canary step")), [ROUTING[0], ROUTING[2]]);
+        assert.deepEqual(changeList(await expectStep("dev", canary, flipped, "flip")), ROUTING);
+        assert.deepEqual(changeList(await expectStep("dev", flipped, afterStep("dev", flipped, release.rollback), "rollback")), ROUTING);
+        assert.deepEqual(changeList(await expectStep("dev", flipped, afterStep("dev", flipped, release.finish), "finish")), [
+            "update Service web-green-svc",
+        ]);
+
+        // pin swaps the live build for the digest it runs: nothing rebuilds it; its tasks stay as they are.
+        const pin = await expectStep(
+            "dev",
+            dev,
+            afterStep("dev", dev, (c) => release.pin(c, { digest: BUILT })),
+            "pin",
+        );
+        assert.deepEqual(changeList(pin), ["delete Image web-image-image", "delete RandomId web-image-build"]);
+        assert.equal(pin.undo.note, "pinning changes no routing and no running build; nothing to undo");
+        const wrongPin = await planOf(
+            "dev",
+            dev,
+            afterStep("dev", dev, (c) => release.pin(c, { digest: digest("7") })),
+        );
+        assert.match(
+            wrongPin.violations[0],
+            /^invariant 4: a pin may change only the candidate's resources, but it would .*replace web-green-task .*\(green is live\)$/,
+        );
+
+        const prod = committed("prod");
+        const promoted = afterStep("prod", prod, (c) => release.promote(configOf("dev", flipped), c));
+        const plan = await expectStep("prod", prod, promoted, "promote", new Map([[digest("e"), "dev"]]));
+        assert.match(plan.summary, /gets web@sha256:eeeeeeeeeeee, live in dev/);
+    });
+
+    it("prod as committed (autoscaling): start, canary, flip, rollback, finish", async () => {
+        const prod = committed("prod");
+        const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
+        const canary = afterStep("prod", started, (c) => release.canary(c, { percent: 25 }));
+        const flipped = afterStep("prod", canary, (c) => release.flip(c));
+
+        const start = await expectStep("prod", prod, started, "release");
+        assert.deepEqual(changeList(start), [
+            "create Policy web-green-scaling",
+            "create Role web-green-exec",
+            "create RolePolicy web-green-exec",
+            "create Service web-green-svc",
+            "create Target web-green-scaling",
+            "create TaskDefinition web-green-task",
+        ]);
+        assert.deepEqual(changeList(await expectStep("prod", started, canary, "canary step")), [ROUTING[0], ROUTING[2]]);
+        const flip = await expectStep("prod", canary, flipped, "flip");
+        assert.deepEqual(changeList(flip), ROUTING);
+        assert.equal(
+            flip.undo.command,
+            "npm run switchyard -- rollback --stack prod && npm run switchyard -- canary --percent 25 --stack prod",
+        );
+        assert.deepEqual(changeList(await expectStep("prod", flipped, afterStep("prod", flipped, release.rollback), "rollback")), ROUTING);
+        // finish scales blue (no traffic since the flip) to its idle count; autoscaling is for colours with traffic.
+        assert.deepEqual(changeList(await expectStep("prod", flipped, afterStep("prod", flipped, release.finish), "finish")), [
+            "delete Policy web-blue-scaling",
+            "delete Target web-blue-scaling",
+            "update Service web-blue-svc",
+        ]);
+    });
+
+    it("a second release into a warm candidate replaces its task definition, and the service follows it", async () => {
+        const prod = committed("prod");
+        const first = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
+        const second = afterStep("prod", first, (c) => release.start(c, { image: digest("9") }));
+        const plan = await expectStep("prod", first, second, "release");
+        assert.deepEqual(changeList(plan), ["replace TaskDefinition web-green-task", "update Service web-green-svc"]);
+        const task = plan.resources.find((r) => r.name === "web-green-task")!;
+        assert.deepEqual(task.replacedBecause, ["containerDefinitions[0].image", "containerDefinitions[0].environment[2].value"]);
+        const service = plan.resources.find((r) => r.name === "web-green-svc")!;
+        assert.deepEqual(service.properties, ["taskDefinition"]);
+        assert.deepEqual(service.follows, ["web-green-task"]);
+    });
+
+    it("generated stacks: start, canary, flip, finish each keep their blast radius", async () => {
+        const arbitrary = fc.record({
+            desiredCount: fc.integer({ min: 1, max: 4 }),
+            cpu: fc.constantFrom(256, 512),
+            percent: fc.integer({ min: 1, max: 99 }),
+            stickiness: fc.option(fc.integer({ min: 1, max: 604800 }), { nil: undefined }),
+            route: fc.boolean(),
+            autoscaling: fc.boolean(),
+        });
+        await fc.assert(
+            fc.asyncProperty(arbitrary, async (g) => {
+                const base: ConfigMap = {
+                    "aws:region": "eu-west-1",
+                    "switchyard:service": {
+                        name: "web",
+                        desiredCount: g.desiredCount,
+                        cpu: g.cpu,
+                        memory: 2 * g.cpu,
+                        ...(g.autoscaling ? { autoscaling: { min: g.desiredCount, max: g.desiredCount + 4, cpuPercent: 60 } } : {}),
+                    },
+                    "switchyard:slots": { blue: { image: digest("a") } },
+                    "switchyard:traffic": { live: "blue" },
+                    "switchyard:testAccess": { cidrs: ["10.0.0.0/8"] },
+                };
+                const started = afterStep("dev", base, (c) => release.start(c, { image: digest("b") }));
+                let canary = afterStep("dev", started, (c) => release.canary(c, { percent: g.percent }));
+                if (g.stickiness || g.route) {
+                    const traffic = { ...(canary["switchyard:traffic"] as object) } as Record<string, any>;
+                    if (g.stickiness) traffic.canary = { ...traffic.canary, stickiness: g.stickiness };
+                    if (g.route) traffic.routes = [{ color: "green", header: { name: "x-beta-user", values: ["alice", "bob"] } }];
+                    canary = { ...canary, "switchyard:traffic": traffic };
+                }
+                const flipped = afterStep("dev", canary, (c) => release.flip(c));
+                const finished = afterStep("dev", flipped, (c) => release.finish(c));
+                for (const r of (await expectStep("dev", base, started, "release")).resources) assert.match(r.name, /^web-green-/);
+                const step = await expectStep("dev", started, canary, "canary step");
+                assert.ok(step.resources.every((r) => r.change !== "replace" && r.change !== "delete"));
+                if (g.route)
+                    assert.deepEqual(step.traffic.after.routes, [
+                        { color: "green", build: "web@sha256:bbbbbbbbbbbb", when: "header x-beta-user is alice or bob" },
+                    ]);
+                assert.deepEqual(changeList(await expectStep("dev", canary, flipped, "flip")), ROUTING);
+                const finish = await expectStep("dev", flipped, finished, "finish");
+                assert.ok(
+                    finish.resources.every((r) => r.name.startsWith("web-blue-")),
+                    JSON.stringify(changeList(finish)),
+                );
+                assert.equal(finish.capacity.beyondSteadyState.tasks, 0);
+            }),
+            { numRuns: 3, seed: 11 },
+        );
+    });
+});
