@@ -63,7 +63,6 @@ export class TrafficSwitch extends pulumi.ComponentResource {
         super("switchyard:traffic:TrafficSwitch", name, {}, opts);
         this.name = name;
         this.args = args;
-        const publicPort = args.https ? 443 : 80;
         const world = (port: number) => ({
             protocol: "tcp",
             fromPort: port,
@@ -87,7 +86,9 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             `${name}-alb`,
             {
                 vpcId: args.vpcId,
-                description: `switchyard load balancer: ${publicPort} from anywhere, test port from testAccess.cidrs`,
+                // Constant: a security group's description forces its replacement, so one naming the
+                // port would replace the group (and every task's rules) when HTTPS is turned on.
+                description: "switchyard load balancer: production ports from anywhere, test port from testAccess.cidrs",
                 ingress,
                 egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
                 tags: args.tags,
@@ -162,7 +163,9 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                     defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
                     tags: roleTags(this.args.tags, "production"),
                 },
-                { parent: this },
+                // Turning HTTPS on moves the production listener from 80 to 443; port 80 is free
+                // only once that update is done, or CreateListener fails with DuplicateListener.
+                { parent: this, dependsOn: [this.productionListener] },
             );
         }
         routing.routes.forEach((route, i) => {
