@@ -96,5 +96,15 @@ function removeOldTrees(current) {
 module.exports = { ensureBuilt };
 
 if (require.main === module) {
-    require(path.join(ensureBuilt(), "cli", "main.js")).runProcess();
+    let tree;
+    try {
+        tree = ensureBuilt();
+    } catch (e) {
+        process.stderr.write(
+            `switchyard: could not compile the tool into ${CACHE} (${e.message.trim().split("\n")[0]}); ` +
+                `run it once as a user who may write there, e.g. npm run switchyard -- --version\n`,
+        );
+        process.exit(1);
+    }
+    require(path.join(tree, "cli", "main.js")).runProcess();
 }

@@ -1,4 +1,5 @@
 /** Shared fixtures for the release-tool tests: digests, raw configs and stack-file text. */
+import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -130,3 +131,39 @@ config:
   switchyard:testAccess:
     cidrs: [10.0.0.0/8]      # who may reach the test listener
 `;
+
+export const ROOT = path.resolve(__dirname, "../..");
+
+export interface CliOptions {
+    readonly cwd?: string;
+    readonly env?: NodeJS.ProcessEnv;
+    /** Run as another user (needs root). */
+    readonly as?: { uid: number; gid: number };
+}
+
+export type ProcessRun = Run & { readonly signal: NodeJS.Signals | null };
+
+/**
+ * Starts the tool as its own process, the way `npm run switchyard` does (cli/launch.js and the
+ * compiled tree), minus npm's own start-up.
+ */
+export function startCli(argv: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<ProcessRun> } {
+    const child = spawn(process.execPath, [path.join(ROOT, "cli", "launch.js"), ...argv], {
+        cwd: options.cwd ?? ROOT,
+        env: options.env ?? process.env,
+        ...(options.as ?? {}),
+    });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    const result = new Promise<ProcessRun>((resolve) =>
+        child.on("close", (code, signal) => resolve({ code: code ?? -1, out: out.trimEnd(), err: err.trimEnd(), signal })),
+    );
+    return { child, result };
+}
+
+export const spawnCli = (argv: string[], options: CliOptions = {}): Promise<ProcessRun> => startCli(argv, options).result;
+
+/** A user without privileges, so that file modes apply (root reads and writes anything); undefined when not root. */
+export const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
