@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { baseRaw, digest, stackConfig } from "../helpers/configs";
-import { diffResources, ROUTING_TYPES } from "../helpers/diff";
+import { brokenInvariants, diffResources, ROUTING_TYPES } from "../helpers/diff";
 import { evaluate } from "../helpers/program";
 
 /** Blue live on A, green warm on B: the state right after `start`. */
@@ -16,6 +16,15 @@ function started(): Record<string, any> {
 }
 
 const run = (raw: Record<string, any>) => evaluate("dev", stackConfig(raw));
+
+/** Both evaluations diffed, with the kind of change and the invariants it breaks (lib/plan, as `plan` checks them). */
+async function change(before: Record<string, any>, after: Record<string, any>) {
+    const [b, a] = [await run(before), await run(after)];
+    return {
+        diff: diffResources(b.resources, a.resources),
+        ...brokenInvariants({ raw: before, evaluation: b }, { raw: after, evaluation: a }),
+    };
+}
 const typeOf = (k: string) => k.split("::")[0];
 
 describe("invariants (DESIGN.md)", () => {
@@ -25,7 +34,8 @@ describe("invariants (DESIGN.md)", () => {
         const after = structuredClone(before);
         after.traffic = { live: "green", previous: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["alice"] } }] };
 
-        const diff = diffResources((await run(before)).resources, (await run(after)).resources);
+        const { diff, kind, violations } = await change(before, after);
+        assert.deepEqual([kind, violations], ["flip", []]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(diff.deleted, []);
         assert.ok(diff.changed.length >= 2, `expected the listeners to change, got ${diff.changed}`);
@@ -39,7 +49,8 @@ describe("invariants (DESIGN.md)", () => {
         const before = started();
         const after = structuredClone(before);
         after.traffic.canary = { percent: 10 };
-        const diff = diffResources((await run(before)).resources, (await run(after)).resources);
+        const { diff, kind, violations } = await change(before, after);
+        assert.deepEqual([kind, violations], ["canary step", []]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(diff.deleted, []);
         assert.deepEqual(
@@ -52,11 +63,12 @@ describe("invariants (DESIGN.md)", () => {
         const before = started();
         const after = structuredClone(before);
         after.slots.green = { image: digest("c") };
-        const diff = diffResources((await run(before)).resources, (await run(after)).resources);
+        const { diff, kind, violations } = await change(before, after);
+        assert.deepEqual([kind, violations], ["release", []]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(diff.deleted, []);
-        // (The service follows the new task definition's ARN, which the mocks keep stable.)
-        assert.deepEqual(diff.changed, ["aws:ecs/taskDefinition:TaskDefinition::web-green-task"]);
+        // The task definition is replaced (a new revision); the service follows its new ARN.
+        assert.deepEqual(diff.changed, ["aws:ecs/service:Service::web-green-svc", "aws:ecs/taskDefinition:TaskDefinition::web-green-task"]);
     });
 
     it("4: the first release into an empty candidate creates only that colour's task definition, role and service", async () => {
@@ -64,7 +76,8 @@ describe("invariants (DESIGN.md)", () => {
         const after = started();
         delete before.service.autoscaling;
         delete after.service.autoscaling;
-        const diff = diffResources((await run(before)).resources, (await run(after)).resources);
+        const { diff, kind, violations } = await change(before, after);
+        assert.deepEqual([kind, violations], ["release", []]);
         assert.deepEqual(diff.deleted, []);
         assert.ok(diff.created.length > 0);
         for (const k of [...diff.created, ...diff.changed]) {
@@ -94,7 +107,8 @@ describe("invariants (DESIGN.md)", () => {
         delete finished.traffic.previous;
         finished.slots.blue.idle = true;
 
-        const diff = diffResources((await run(flipped)).resources, (await run(finished)).resources);
+        const { diff, kind, violations } = await change(flipped, finished);
+        assert.deepEqual([kind, violations], ["finish", []]);
         assert.deepEqual(diff, { created: [], deleted: [], changed: ["aws:ecs/service:Service::web-blue-svc"] });
         const blue = (await run(finished)).resources.find((r) => r.name === "web-blue-svc")!;
         assert.equal(blue.inputs.desiredCount, 0);
