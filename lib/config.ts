@@ -25,7 +25,10 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
             p.add(`switchyard:${key} is not a known key; use one of: ${CONFIG_KEYS.map((k) => `switchyard:${k}`).join(", ")}`);
         }
     }
+    const known = p.count;
     for (const [key, value] of Object.entries(raw)) reportEmptyValues(p, `switchyard:${key}`, value);
+    // Empty values are reported without the section parsers' follow-on problems about the same keys.
+    if (p.count > known) p.throwIfAny();
     const strategy = p.oneOf("switchyard:strategy", raw.strategy, STRATEGIES) ?? "blue-green";
     const environment = p.oneOf("switchyard:environment", raw.environment, ENVIRONMENTS) ?? defaultEnvironment(stack);
     const service = parseService(p, raw.service);
