@@ -356,6 +356,61 @@ describe("GitHub Actions pipeline (.github/)", function () {
         });
     });
 
+    describe("pr.yml plan job", () => {
+        const job = () => workflow("pr.yml").jobs.plan as Job & { needs?: unknown };
+        const planStep = () => job().steps!.find((s) => s.id === "plan")!;
+
+        it("needs no AWS credentials, secrets or backend, and does not wait for the tests", () => {
+            assert.equal(job().needs, undefined);
+            assert.deepEqual(job().permissions, { contents: "read", "pull-requests": "write" });
+            assert.ok(!expandedSteps(job().steps).some(configuresAws));
+            const text = stringify(job());
+            assert.ok(!/secrets\.|vars\.|pulumi\/actions/.test(text), "the plan job reads no secrets or variables and runs no Pulumi CLI");
+        });
+
+        it("plans each changed stack file against the base commit and fails the check on a broken invariant", () => {
+            // The step's script, run for real in a repository whose pull request flips prod and changes its port;
+            // `npm` is a stand-in that runs the release tool from this checkout (as `npm run switchyard` would).
+            const tmp = mkdtempSync(path.join(tmpdir(), "pr-plan-"));
+            const bin = path.join(tmp, "bin");
+            mkdirSync(bin);
+            writeFileSync(
+                path.join(bin, "npm"),
+                `#!/bin/sh\nshift 4\nexec node ${JSON.stringify(path.join(root, "cli", "launch.js"))} "$@"\n`,
+            );
+            chmodSync(path.join(bin, "npm"), 0o755);
+            const repo = path.join(tmp, "repo");
+            mkdirSync(repo);
+            const git = (...args: string[]) =>
+                execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
+            const prod = parse(readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8"));
+            prod.config["switchyard:slots"].green = { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${"f".repeat(64)}` };
+            git("init", "-q");
+            writeFileSync(path.join(repo, "Pulumi.prod.yaml"), stringify(prod));
+            writeFileSync(path.join(repo, "Pulumi.yaml"), "name: switchyard\n");
+            git("add", ".");
+            git("commit", "-q", "-m", "base");
+            const base = git("rev-parse", "HEAD").toString().trim();
+            prod.config["switchyard:traffic"] = { live: "green", previous: "blue" };
+            prod.config["switchyard:service"].port = 9090;
+            writeFileSync(path.join(repo, "Pulumi.prod.yaml"), stringify(prod));
+            git("commit", "-q", "-am", "flip and a new port");
+
+            const summary = path.join(tmp, "summary.md");
+            const run = spawnSync("bash", ["-e", "-c", planStep().run!], {
+                cwd: repo,
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BASE_SHA: base, GITHUB_STEP_SUMMARY: summary },
+                encoding: "utf8",
+            });
+            assert.equal(run.status, 1, run.stderr);
+            const comment = readFileSync(path.join(repo, "plan.md"), "utf8");
+            assert.match(comment, /^<!-- switchyard-plan -->\n## switchyard plan\n### switchyard plan: `prod` — flip$/m);
+            assert.match(comment, /^- ❌ invariant 3: a flip may change only routing/m);
+            assert.match(comment, /^\*\*plan --stack prod exited 1\*\*$/m);
+            assert.equal(readFileSync(summary, "utf8"), comment);
+        });
+    });
+
     describe("scripts", () => {
         let tmp: string;
         beforeEach(() => {
