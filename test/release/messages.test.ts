@@ -167,7 +167,7 @@ describe("release tool messages", () => {
         });
 
         it("a sha512 digest is not called a mutable tag", async () => {
-            const dir = stackDir({ dev: CANARY_DEV(" 10").replace(/    canary:\n.*\n/, "") });
+            const dir = stackDir({ dev: CANARY_DEV(" 10").replace(/ {4}canary:\n.*\n/, "") });
             const ref = `${A.split("@")[0]}@sha512:${"a".repeat(128)}`;
             await refused(
                 dir,
