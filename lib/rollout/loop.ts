@@ -25,10 +25,11 @@ export interface RolloutEffects {
     read(): SwitchyardConfig;
     /** The release tool's own edit (the manual command's code path); a refusal writes nothing. */
     edit(request: EditRequest): EditResult;
-    /** Commits the stack file (with --commit); called only after an edit changed it. */
-    commit?(label: string): void;
-    /** Applies the stack file; rejects when the apply failed. */
-    apply(label: string): Promise<void>;
+    /**
+     * Makes the step happen: commits the stack file when `changed` (with --commit), then applies
+     * it; rejects when either failed.
+     */
+    apply(label: string, changed: boolean): Promise<void>;
     /** One poll: metrics of both colours since `sinceMs` and the watched colour's alarms. */
     sample(watched: Color, baseline: Color | undefined, sinceMs: number): Promise<Sample>;
     notify(subject: string, message: string): Promise<void>;
@@ -94,9 +95,8 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
         fx.out(`✗ ${step}: ${reason}; rolling back`);
         const edited = fx.edit({ kind: "rollback" });
         if (!edited.ok) return { kind: "failed", reason: `${reason}; then the rollback edit was refused: ${edited.refusal}` };
-        if (edited.changed) fx.commit?.("rollback");
         try {
-            await fx.apply("rollback");
+            await fx.apply("rollback", edited.changed);
         } catch (e) {
             return {
                 kind: "failed",
@@ -108,11 +108,11 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
     };
 
     /** Applies the file for step `i` and bakes it; undefined when the step passed. */
-    const applyAndBake = async (i: number): Promise<Outcome | undefined> => {
+    const applyAndBake = async (i: number, changed: boolean): Promise<Outcome | undefined> => {
         const step = steps[i];
         const label = stepLabel(step);
         try {
-            await fx.apply(label);
+            await fx.apply(label, changed);
         } catch (e) {
             if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
             const reason = `the apply of ${label} failed: ${message(e)}`;
@@ -140,7 +140,7 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
     if (position.reached >= 0) {
         // An interrupted run may have stopped anywhere in this step's apply or bake: do both again.
         fx.out(`${name(position.reached)}: the stack file already says so; applying it again and baking it from the start`);
-        const stopped = await applyAndBake(position.reached);
+        const stopped = await applyAndBake(position.reached, false);
         if (stopped) return stopped;
     }
     for (let i = position.reached + 1; i < total; i++) {
@@ -158,16 +158,13 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
             if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
             return { kind: "refused", reason: edited.refusal };
         }
-        if (edited.changed) {
-            wrote = true;
-            fx.commit?.(stepLabel(step));
-        }
+        wrote ||= edited.changed;
         if (step.kind !== "finish") moved = true;
         await fx.notify(
             `switchyard ${stack}: ${stepLabel(step)}`,
             `${name(i)} written; applying it${bakeSeconds(step) ? ` and baking ${bakeSeconds(step)} s` : ""}.`,
         );
-        const stopped = await applyAndBake(i);
+        const stopped = await applyAndBake(i, edited.changed);
         if (stopped) return stopped;
     }
     await fx.notify(

@@ -97,8 +97,8 @@ async function run(raw0: RawConfig, applies: boolean[], polls: Poll[]): Promise<
             r.edits.push({ request: req.kind, at: t });
             return { ok: true, changed };
         },
-        async apply(label) {
-            r.applies.push(label);
+        async apply(label, changed) {
+            r.applies.push(changed ? label : `${label} (again)`);
             if (applies.shift() === false) throw new Error("pulumi up exited 255");
         },
         async sample(watched, baseline) {
@@ -179,7 +179,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
             r.lines.includes("! step 2/4 (canary 5): fewer than minRequests 50 requests so far; extending the bake by up to 60 s"),
             r.lines.join("\n"),
         );
-        assert.deepEqual((r.outcome as { notes: string[] }).notes, [
+        assert.deepEqual((r.outcome as { notes: readonly string[] }).notes, [
             "step 2/4 (canary 5): rates not judged: green served fewer than minRequests 50 requests in 2:00; passed on alarms alone",
             "step 3/4 (canary 25): rates not judged: green served fewer than minRequests 50 requests in 2:00; passed on alarms alone",
         ]);
@@ -191,7 +191,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.equal(traffic(first.raw).canary?.percent, 50);
         const second = await run(first.raw, [], []);
         assert.equal(second.outcome.kind, "done");
-        assert.deepEqual(second.applies, ["canary 50", "flip", "finish"]);
+        assert.deepEqual(second.applies, ["canary 50 (again)", "flip", "finish"]);
         assert.deepEqual(
             second.edits.map((e) => e.request),
             ["flip", "finish"],

@@ -1,0 +1,250 @@
+/**
+ * `rollout --stack S [--dir D] [--apply "<cmd>"] [--commit] [--interval-seconds N]`: walks the
+ * release through `switchyard:rollout.steps` from wherever the stack file says it is. Each step is
+ * the manual command's edit (cli/commands/edit.ts), optionally committed, then applied (Automation
+ * API, or --apply); each bake polls CloudWatch and rolls back on a failed analysis.
+ * Exit codes: 0 done or paused, 1 rolled back (or a failure that needs a person), 2 refused
+ * (nothing changed), 130 interrupted during a bake.
+ */
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SwitchyardConfig, parseConfig } from "../../lib/config";
+import { ConfigError } from "../../lib/problems";
+import { AwsError } from "../../lib/aws/errors";
+import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample } from "../../lib/aws/analysis";
+import { publish } from "../../lib/aws/notify";
+import { automationApply, shellApply } from "../../lib/rollout/apply";
+import { Clock, EditRequest, Outcome, RolloutEffects, exitCode, runRollout } from "../../lib/rollout/loop";
+import { rolloutPosition, stepLabel } from "../../lib/rollout/position";
+import { CliError, StackFile, loadStackFile } from "../stackFile";
+import { Io, canaryCommand, finishCommand, flipCommand, rollbackCommand } from "./edit";
+
+export interface RolloutOptions {
+    readonly stack: string;
+    readonly dir: string;
+    /** A shell command that applies each step instead of the Automation API. */
+    readonly apply?: string;
+    /** `git commit` the stack file after each edit: `switchyard(<stack>): <step>`. */
+    readonly commit?: boolean;
+    /** Overrides analysis.intervalSeconds. */
+    readonly intervalSeconds?: number;
+}
+
+/** What the command uses from its surroundings; tests replace the clock, the clients or the terminal. */
+export interface RolloutDeps {
+    readonly clock?: Clock;
+    /** Set on a terminal: draws progress as one live-updating line through this writer. */
+    readonly live?: (chunk: string) => void;
+    readonly cloudwatch?: CloudWatchClient;
+    readonly elbv2?: ElasticLoadBalancingV2Client;
+    readonly sns?: SNSClient;
+}
+
+export const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms, signal) =>
+        new Promise((resolve) => {
+            if (signal.aborted) return resolve();
+            const timer = setTimeout(done, ms);
+            function done() {
+                clearTimeout(timer);
+                signal.removeEventListener("abort", done);
+                resolve();
+            }
+            signal.addEventListener("abort", done);
+        }),
+};
+
+export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: RolloutDeps = {}): Promise<number> {
+    const lines = progressLines(io, deps.live);
+    const say = { ...io, out: lines.line };
+    let setup: Setup;
+    try {
+        setup = await prepare(opts, deps);
+    } catch (e) {
+        if (e instanceof CliError || e instanceof ConfigError || e instanceof AwsError) {
+            io.err(`switchyard: rollout refused, nothing changed: ${e.message}`);
+            return 2;
+        }
+        throw e;
+    }
+    const { cfg, targets, topics } = setup;
+    const controller = new AbortController();
+    const stop = (signal: string) => {
+        lines.line(`${signal}: stopping after the current apply or poll`);
+        controller.abort();
+    };
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    const clock = deps.clock ?? realClock;
+    const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region: setup.region });
+    const sns = topics.length > 0 ? (deps.sns ?? new SNSClient({ region: setup.region })) : undefined;
+    const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
+    const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
+    const target = { stack: opts.stack, dir: opts.dir };
+
+    const fx: RolloutEffects = {
+        read: () => readConfig(loadStackFile(opts.dir, opts.stack)),
+        edit: (request) => edit(request, target, say),
+        apply: async (label, changed) => {
+            if (changed && opts.commit) commitStackFile(opts.dir, opts.stack, label);
+            lines.line(`applying ${label}: ${opts.apply !== undefined ? opts.apply : `pulumi up --stack ${opts.stack} (Automation API)`}`);
+            await apply(label);
+        },
+        sample: (watched, baseline, sinceMs) =>
+            readSample({ cloudwatch }, { targets, stack: opts.stack, service: cfg.service.name }, watched, baseline, {
+                sinceMs,
+                nowMs: clock.now(),
+            }),
+        notify: async (subject, message) => {
+            if (!sns) return;
+            for (const failure of await publish(sns, topics, subject, message)) lines.line(`! ${failure}`);
+        },
+        progress: lines.progress,
+        out: lines.line,
+        clock,
+        signal: controller.signal,
+    };
+    try {
+        const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds });
+        lines.end();
+        report(outcome, opts.stack, cfg, io);
+        return exitCode(outcome);
+    } finally {
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
+    }
+}
+
+interface Setup {
+    readonly cfg: SwitchyardConfig;
+    readonly region: string;
+    readonly targets: AnalysisTargets;
+    readonly topics: readonly string[];
+}
+
+/** Everything checked before the first edit: the file, the position, git, and the resources in AWS. */
+async function prepare(opts: RolloutOptions, deps: RolloutDeps): Promise<Setup> {
+    const file = loadStackFile(opts.dir, opts.stack);
+    const cfg = readConfig(file);
+    const position = rolloutPosition(cfg);
+    if (!position.ok) throw new CliError(position.refusal, 2);
+    if (opts.commit) requireGit(opts.dir);
+    const fileRegion = file.doc.getIn(["config", "aws:region"]);
+    const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+    if (!region) throw new CliError(`no AWS region: set aws:region in ${file.path} or AWS_REGION`, 2);
+    const targets = await findAnalysisTargets({ stack: opts.stack, service: cfg.service.name, region, client: deps.elbv2 });
+    if (!targets) {
+        throw new CliError(
+            `no load balancer is tagged switchyard:stack=${opts.stack} switchyard:service=${cfg.service.name} in ${region}; ` +
+                `run pulumi up --stack ${opts.stack} first, so there is something to watch`,
+            2,
+        );
+    }
+    const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region });
+    const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
+    const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
+    return { cfg, region, targets, topics };
+}
+
+function readConfig(file: StackFile): SwitchyardConfig {
+    return parseConfig(file.raw, file.stack);
+}
+
+/** The manual command's own code path for each edit; its refusal comes back as a refusal, nothing written. */
+function edit(request: EditRequest, target: { stack: string; dir: string }, io: Io): ReturnType<RolloutEffects["edit"]> {
+    try {
+        const result =
+            request.kind === "canary"
+                ? canaryCommand({ ...target, percent: request.percent }, io)
+                : request.kind === "flip"
+                  ? flipCommand(target, io)
+                  : request.kind === "finish"
+                    ? finishCommand(target, io)
+                    : rollbackCommand(target, io);
+        return { ok: true, changed: result.changed };
+    } catch (e) {
+        if (e instanceof CliError || e instanceof ConfigError) return { ok: false, refusal: e.message };
+        throw e;
+    }
+}
+
+function requireGit(dir: string): void {
+    try {
+        execFileSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    } catch {
+        throw new CliError(`--commit needs a git checkout, but ${dir} is not inside one; run without --commit or from the repository`, 2);
+    }
+}
+
+/** `git commit` of the stack file alone, with `switchyard(<stack>): <step>`. */
+function commitStackFile(dir: string, stack: string, label: string): void {
+    const file = `Pulumi.${stack}.yaml`;
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: path.resolve(dir), stdio: ["ignore", "pipe", "pipe"] });
+    try {
+        git("add", "--", file);
+        git("commit", "--quiet", "-m", `switchyard(${stack}): ${label}`, "--", file);
+    } catch (e) {
+        const stderr = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim();
+        throw new Error(`git commit of ${file} failed: ${stderr}`, { cause: e });
+    }
+}
+
+/** The closing lines: what happened, and what to run next. */
+function report(outcome: Outcome, stack: string, cfg: SwitchyardConfig, io: Io): void {
+    const again = `npm run switchyard -- rollout --stack ${stack}`;
+    const undo = `npm run switchyard -- rollback --stack ${stack}, then pulumi up --stack ${stack}`;
+    switch (outcome.kind) {
+        case "done":
+            io.out(`rollout done: ${cfg.rollout.steps.map(stepLabel).join(", ")}`);
+            for (const note of outcome.notes) io.out(`note: ${note}`);
+            return;
+        case "paused":
+            io.out(
+                `paused at step ${outcome.step + 1}/${cfg.rollout.steps.length}${outcome.after ? ` after ${outcome.after}` : ""}. ` +
+                    `To continue: ${again} (it applies and bakes ${outcome.after ?? "the current step"} again, then goes on). To roll back: ${undo}`,
+            );
+            return;
+        case "rolled-back":
+            io.err(`rolled back at ${outcome.step}: ${outcome.reason}`);
+            return;
+        case "failed":
+            io.err(`rollout failed: ${outcome.reason}`);
+            return;
+        case "refused":
+            io.err(`switchyard: rollout refused, nothing changed: ${outcome.reason}`);
+            return;
+        case "interrupted":
+            io.err(
+                `interrupted at step ${outcome.step + 1}/${cfg.rollout.steps.length} (${outcome.label}); Pulumi.${stack}.yaml says ${outcome.label} and is consistent. ` +
+                    `To continue: ${again} (it applies ${outcome.label} again and bakes it from the start). To roll back: ${undo}`,
+            );
+            return;
+    }
+}
+
+/** Progress lines: on a terminal one line redrawn in place, else one line per poll; other lines end the live one first. */
+function progressLines(io: Io, live: ((chunk: string) => void) | undefined) {
+    let open = false;
+    const close = () => {
+        if (open) live!("\n");
+        open = false;
+    };
+    return {
+        progress: (text: string) => {
+            if (!live) return io.out(text);
+            live(`\r\x1b[2K${text}`);
+            open = true;
+        },
+        line: (text: string) => {
+            close();
+            io.out(text);
+        },
+        end: close,
+    };
+}

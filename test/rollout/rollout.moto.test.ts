@@ -1,0 +1,395 @@
+/**
+ * `rollout` end to end against moto's server (started once for this file): the load balancer and
+ * target groups tagged as the stack tags them (test/aws/seed.ts), the alarms named as
+ * components/monitoring.ts names them, metrics written with PutMetricData by a small "ALB" that
+ * follows the stack file's weights on every tick of a virtual clock, alarms moved with
+ * SetAlarmState. Each step is applied by `--apply` with a script that records the stack file it is
+ * given. The edits are the release tool's own commands.
+ *
+ * What moto cannot do, and how the test adapts (moto 5.2.1):
+ * - GetMetricData with an extended statistic: moto computes no percentiles (moto/cloudwatch/models.py
+ *   `Statistics.get_statistics_for_type` returns None for `p99`) and then fails to serialise the
+ *   None (HTTP 500 from moto/core/serialize.py `_serialize_type_float`). The CloudWatch client of
+ *   these tests therefore records each request as sent (with `Stat: "p99"`, asserted below) and
+ *   asks moto for `Maximum` in its place; the simulated ALB writes one latency value per colour
+ *   and minute, for which the maximum and the p99 are the same number.
+ * - Alarms are not evaluated from metrics by moto; they change state only with SetAlarmState,
+ *   which is what the alarm test uses.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+    CloudWatchClient,
+    GetMetricDataCommandInput,
+    PutMetricAlarmCommand,
+    PutMetricDataCommand,
+    SetAlarmStateCommand,
+} from "@aws-sdk/client-cloudwatch";
+import { CreateTopicCommand, PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
+import { parse, stringify } from "yaml";
+import { rolloutCommand } from "../../cli/commands/rollout";
+import { arnDimension } from "../../lib/aws/analysis";
+import { Color } from "../../lib/config";
+import { Clock } from "../../lib/rollout/loop";
+import { useMoto } from "../helpers/moto";
+import { DIGEST, seedStack } from "../aws/seed";
+
+const NEW = DIGEST.replace(/a{64}$/, "b".repeat(64));
+const SERVICE = "web";
+
+/** Traffic the simulated ALB serves per minute, split by the stack file's weights. */
+interface Behaviour {
+    readonly errorPercent: Record<Color, number>;
+    readonly latency: Record<Color, number>;
+}
+const HEALTHY: Behaviour = { errorPercent: { blue: 0.1, green: 0.1 }, latency: { blue: 0.1, green: 0.1 } };
+const PER_MINUTE = 2000;
+
+interface Harness {
+    dir: string;
+    logDir: string;
+    out: string[];
+    err: string[];
+    clock: Clock & { t: number };
+    cloudwatch: CloudWatchClient;
+    sns: SNSClient;
+    /** GetMetricData inputs as the command sent them (before the p99 -> Maximum adaptation). */
+    metricRequests: GetMetricDataCommandInput[];
+    calls: string[];
+    published: PublishCommandInput[];
+    targetGroups: Record<Color, string>;
+    loadBalancerArn: string;
+    topicArn: string;
+    behaviour: Behaviour;
+    /** Called at every virtual tick, after the ALB wrote its metrics. */
+    onTick?: (t: number) => Promise<void> | void;
+}
+
+const RECORDER = `#!/bin/sh
+# Records each stack file the rollout applies; fails the step named in FAIL_STEP.
+n=$(ls "$LOG_DIR" | wc -l | tr -d ' ')
+cp "Pulumi.$SWITCHYARD_STACK.yaml" "$LOG_DIR/$(printf %02d "$n") $SWITCHYARD_STEP.yaml"
+echo "applied $SWITCHYARD_STEP to $SWITCHYARD_STACK"
+[ "$SWITCHYARD_STEP" != "\${FAIL_STEP:-}" ]
+`;
+
+function stackText(rollout: unknown, traffic: unknown = { live: "blue" }): string {
+    return stringify({
+        config: {
+            "aws:region": "eu-west-1",
+            "switchyard:service": { name: SERVICE },
+            "switchyard:slots": { blue: { image: DIGEST }, green: { image: NEW } },
+            "switchyard:traffic": traffic,
+            "switchyard:rollout": rollout,
+        },
+    });
+}
+
+const STEPS = {
+    steps: [{ canary: 10, bakeSeconds: 120 }, { canary: 50, bakeSeconds: 120 }, { flip: true, bakeSeconds: 120 }, { finish: true }],
+    analysis: { intervalSeconds: 30, minRequests: 50 },
+};
+
+describe("rollout against moto (cli/commands/rollout.ts)", function () {
+    this.timeout(30000);
+    const moto = useMoto();
+    const tmp: string[] = [];
+    after(() => tmp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+    async function harness(rollout: unknown = STEPS, traffic?: unknown): Promise<Harness> {
+        const seeded = await seedStack(moto.endpoint, { stack: "dev", weights: { blue: 100, green: 0 }, testTo: "green" });
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-rollout-"));
+        tmp.push(dir);
+        const logDir = path.join(dir, "applied");
+        fs.mkdirSync(logDir);
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackText(rollout, traffic));
+        fs.writeFileSync(path.join(dir, "record.sh"), RECORDER, { mode: 0o755 });
+        const plain = new CloudWatchClient({});
+        const topic = await new SNSClient({}).send(new CreateTopicCommand({ Name: "alarms" }));
+        for (const color of ["blue", "green"] as const)
+            for (const [suffix, metric] of [
+                ["5xx", "HTTPCode_Target_5XX_Count"],
+                ["unhealthy-hosts", "UnHealthyHostCount"],
+                ["p99-latency", "TargetResponseTime"],
+            ])
+                await plain.send(
+                    new PutMetricAlarmCommand({
+                        AlarmName: `switchyard-dev-${SERVICE}-${color}-${suffix}`,
+                        Namespace: "AWS/ApplicationELB",
+                        MetricName: metric,
+                        Statistic: "Maximum",
+                        Period: 60,
+                        EvaluationPeriods: 3,
+                        Threshold: 10,
+                        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+                        AlarmActions: [topic.TopicArn!],
+                    }),
+                );
+        const h: Harness = {
+            dir,
+            logDir,
+            out: [],
+            err: [],
+            metricRequests: [],
+            calls: [],
+            published: [],
+            targetGroups: seeded.targetGroups,
+            loadBalancerArn: seeded.loadBalancerArn,
+            topicArn: topic.TopicArn!,
+            behaviour: HEALTHY,
+            cloudwatch: new CloudWatchClient({}),
+            sns: new SNSClient({}),
+            clock: undefined as unknown as Harness["clock"],
+        };
+        h.cloudwatch.middlewareStack.add(
+            (next, context) => async (args) => {
+                h.calls.push(context.commandName ?? "?");
+                const input = args.input as GetMetricDataCommandInput;
+                if (!input.MetricDataQueries) return next(args);
+                h.metricRequests.push(structuredClone(input));
+                const adapted = input.MetricDataQueries.map((q) =>
+                    q.MetricStat?.Stat === "p99" ? { ...q, MetricStat: { ...q.MetricStat, Stat: "Maximum" } } : q,
+                );
+                return next({ ...args, input: { ...input, MetricDataQueries: adapted } });
+            },
+            { step: "initialize" },
+        );
+        h.sns.middlewareStack.add(
+            (next) => async (args) => {
+                const result = await next(args);
+                assert.ok((result.output as { MessageId?: string }).MessageId, "moto accepted the Publish");
+                h.published.push(args.input as PublishCommandInput);
+                return result;
+            },
+            { step: "initialize" },
+        );
+        const start = Math.ceil(Date.now() / 60_000) * 60_000 + 1000;
+        h.clock = {
+            t: start,
+            now: () => h.clock.t,
+            sleep: async (ms, signal) => {
+                if (signal.aborted) return;
+                h.clock.t += ms;
+                await alb(h, ms);
+                await h.onTick?.(h.clock.t);
+            },
+        };
+        return h;
+    }
+
+    /** The ALB's metrics for the last `ms`, split by the weights in the stack file now. */
+    async function alb(h: Harness, ms: number): Promise<void> {
+        const cfg = parse(fs.readFileSync(path.join(h.dir, "Pulumi.dev.yaml"), "utf8")).config;
+        const traffic = cfg["switchyard:traffic"];
+        const canary = traffic.canary?.percent ?? 0;
+        const live: Color = traffic.live;
+        const share: Record<Color, number> = { blue: 0, green: 0 };
+        share[live] = 100 - canary;
+        share[live === "blue" ? "green" : "blue"] = canary;
+        const lb = arnDimension(h.loadBalancerArn);
+        const data = (["blue", "green"] as const).flatMap((color) => {
+            const requests = Math.round((PER_MINUTE * (ms / 60_000) * share[color]) / 100);
+            if (requests === 0) return [];
+            const Dimensions = [
+                { Name: "LoadBalancer", Value: lb },
+                { Name: "TargetGroup", Value: arnDimension(h.targetGroups[color]) },
+            ];
+            const Timestamp = new Date(h.clock.t - 1000);
+            const latency = h.behaviour.latency[color];
+            return [
+                { MetricName: "RequestCount", Dimensions, Timestamp, Value: requests },
+                {
+                    MetricName: "HTTPCode_Target_5XX_Count",
+                    Dimensions,
+                    Timestamp,
+                    Value: Math.round((requests * h.behaviour.errorPercent[color]) / 100),
+                },
+                {
+                    MetricName: "TargetResponseTime",
+                    Dimensions,
+                    Timestamp,
+                    StatisticValues: { SampleCount: requests, Sum: latency * requests, Minimum: latency, Maximum: latency },
+                },
+            ];
+        });
+        if (data.length > 0)
+            await new CloudWatchClient({}).send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
+    }
+
+    const run = (h: Harness, extra: Partial<Parameters<typeof rolloutCommand>[0]> = {}, env: NodeJS.ProcessEnv = {}) =>
+        rolloutCommand(
+            { stack: "dev", dir: h.dir, apply: "./record.sh", ...extra },
+            { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir, ...env } },
+            { clock: h.clock, cloudwatch: h.cloudwatch, sns: h.sns },
+        );
+    const applied = (h: Harness) => fs.readdirSync(h.logDir).sort();
+    const trafficIn = (h: Harness, file: string) => parse(fs.readFileSync(path.join(h.logDir, file), "utf8")).config["switchyard:traffic"];
+    const fileTraffic = (h: Harness) => parse(fs.readFileSync(path.join(h.dir, "Pulumi.dev.yaml"), "utf8")).config["switchyard:traffic"];
+
+    it("walks every step of a healthy release, two AWS calls per poll, and notifies the alarm topic", async () => {
+        const h = await harness();
+        const code = await run(h);
+        assert.equal(code, 0, [...h.out, ...h.err].join("\n"));
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 50.yaml", "02 flip.yaml", "03 finish.yaml"]);
+        assert.deepEqual(trafficIn(h, "00 canary 10.yaml"), { live: "blue", canary: { percent: 10 } });
+        assert.deepEqual(trafficIn(h, "01 canary 50.yaml"), { live: "blue", canary: { percent: 50 } });
+        assert.deepEqual(trafficIn(h, "02 flip.yaml"), { live: "green", previous: "blue" });
+        assert.deepEqual(fileTraffic(h), { live: "green" });
+        assert.equal(h.out.at(-1), "rollout done: canary 10, canary 50, flip, finish");
+        // 3 bakes of 120 s at 30 s: 5 polls each, one GetMetricData and one DescribeAlarms per poll.
+        const polls = h.out.filter((l) => /^step \d\/4 \((canary \d+|flip)\) \d:\d\d\/2:00 · /.test(l));
+        assert.equal(polls.length, 15, h.out.join("\n"));
+        assert.equal(h.calls.length, 1 + 15 * 2, `one DescribeAlarms for the topics, then 2 calls per poll: ${h.calls.join(", ")}`);
+        assert.equal(h.calls.filter((c) => c === "GetMetricDataCommand").length, 15);
+        assert.ok(
+            h.out.includes("step 2/4 (canary 50) 2:00/2:00 · green 2100 req · 5xx 0.19% vs 0.17% · p99 0.100 s vs 0.100 s · alarms ok (3)"),
+            h.out.join("\n"),
+        );
+        // The request as sent: both colours' target groups, three metrics, dimensions {LoadBalancer, TargetGroup}.
+        const first = h.metricRequests[0];
+        assert.deepEqual(
+            first.MetricDataQueries!.map((q) => [
+                q.Id,
+                q.MetricStat!.Metric!.MetricName,
+                q.MetricStat!.Stat,
+                q.MetricStat!.Metric!.Dimensions!.map((d) => d.Name),
+            ]),
+            (["blue", "green"] as const).flatMap((c) => [
+                [`requests_${c}`, "RequestCount", "Sum", ["LoadBalancer", "TargetGroup"]],
+                [`errors_${c}`, "HTTPCode_Target_5XX_Count", "Sum", ["LoadBalancer", "TargetGroup"]],
+                [`p99_${c}`, "TargetResponseTime", "p99", ["LoadBalancer", "TargetGroup"]],
+            ]),
+        );
+        assert.deepEqual(
+            h.published.map((p) => [p.TopicArn, p.Subject]),
+            [
+                [h.topicArn, "switchyard dev: rollout started"],
+                [h.topicArn, "switchyard dev: canary 10"],
+                [h.topicArn, "switchyard dev: canary 50"],
+                [h.topicArn, "switchyard dev: flip"],
+                [h.topicArn, "switchyard dev: finish"],
+                [h.topicArn, "switchyard dev: rollout done"],
+            ],
+        );
+    });
+
+    it("rolls back when the candidate's alarm fires, naming the alarm", async () => {
+        const h = await harness();
+        let ticks = 0;
+        h.onTick = async () => {
+            // The alarm turns ALARM one minute into the canary 10 bake.
+            if (++ticks === 2)
+                await new CloudWatchClient({}).send(
+                    new SetAlarmStateCommand({
+                        AlarmName: "switchyard-dev-web-green-5xx",
+                        StateValue: "ALARM",
+                        StateReason: "Threshold Crossed: 14 5XX",
+                    }),
+                );
+        };
+        const code = await run(h);
+        assert.equal(code, 1);
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
+        assert.deepEqual(trafficIn(h, "01 rollback.yaml"), { live: "blue" });
+        // Rolled back at the first poll after the alarm fired, not at the end of the bake.
+        assert.match(
+            h.out.filter((l) => l.startsWith("step 1/4")).at(-1)!,
+            /^step 1\/4 \(canary 10\) 1:00\/2:00 · .* · ALARM: switchyard-dev-web-green-5xx$/,
+        );
+        assert.deepEqual(h.err, [
+            "rolled back at step 1/4 (canary 10): alarm firing on green: switchyard-dev-web-green-5xx (Threshold Crossed: 14 5XX)",
+        ]);
+        assert.equal(h.published.at(-1)?.Subject, "switchyard dev: rolled back");
+    });
+
+    it("rolls back a candidate whose error rate is above maxErrorRatePercent, with the numbers", async () => {
+        const h = await harness();
+        h.behaviour = { ...HEALTHY, errorPercent: { blue: 0.1, green: 5 } };
+        assert.equal(await run(h), 1);
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
+        assert.deepEqual(h.err, [
+            "rolled back at step 1/4 (canary 10): green error rate 5.00% (5 target 5xx of 100 requests) is above maxErrorRatePercent 1%",
+        ]);
+    });
+
+    it("rolls back a slow candidate by its p99 against the live colour's", async () => {
+        const h = await harness();
+        h.behaviour = { ...HEALTHY, latency: { blue: 0.1, green: 0.4 } };
+        assert.equal(await run(h), 1);
+        assert.deepEqual(h.err, [
+            "rolled back at step 1/4 (canary 10): green p99 0.400 s is 4.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
+        ]);
+        assert.deepEqual(fileTraffic(h), { live: "blue" });
+    });
+
+    it("resumes after SIGINT during a bake at the step the file is at, and a second run finishes", async () => {
+        const h = await harness();
+        let polls = 0;
+        h.onTick = () => {
+            // Interrupt in the middle of the canary 50 bake (the 7th virtual tick).
+            if (++polls === 7) process.emit("SIGINT");
+        };
+        assert.equal(await run(h), 130);
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 50.yaml"]);
+        assert.deepEqual(fileTraffic(h), { live: "blue", canary: { percent: 50 } });
+        assert.match(
+            h.err.at(-1)!,
+            /^interrupted at step 2\/4 \(canary 50\); Pulumi\.dev\.yaml says canary 50 and is consistent\. To continue: npm run switchyard -- rollout --stack dev/,
+        );
+        h.onTick = undefined;
+        h.out.length = 0;
+        assert.equal(await run(h), 0, h.err.join("\n"));
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 50.yaml", "02 canary 50.yaml", "03 flip.yaml", "04 finish.yaml"]);
+        assert.equal(h.out[0], "step 2/4 (canary 50): the stack file already says so; applying it again and baking it from the start");
+        // And a third run has nothing to do.
+        assert.equal(await run(h), 2);
+        assert.match(h.err.at(-1)!, /nothing to roll out: blue is idle/);
+    });
+
+    it("refuses without a candidate (exit 2), nothing changed", async () => {
+        const h = await harness();
+        const file = path.join(h.dir, "Pulumi.dev.yaml");
+        const text = fs.readFileSync(file, "utf8").replace(/ {4}green:\n {6}image: .*\n/, "");
+        fs.writeFileSync(file, text);
+        assert.equal(await run(h), 2);
+        assert.equal(fs.readFileSync(file, "utf8"), text);
+        assert.deepEqual(applied(h), []);
+        assert.match(h.err[0], /^switchyard: rollout refused, nothing changed: no candidate: green \(the candidate slot\) is empty/);
+    });
+
+    it("measures the time from an alarm turning ALARM to the rollback edit written (real clock, --interval-seconds 1)", async function () {
+        const h = await harness({ steps: [{ canary: 10, bakeSeconds: 30 }, { flip: true }], analysis: { intervalSeconds: 30 } });
+        const file = path.join(h.dir, "Pulumi.dev.yaml");
+        let firedAt = 0;
+        let rolledBackAt = 0;
+        const watcher = setInterval(() => {
+            if (!rolledBackAt && firedAt && !parse(fs.readFileSync(file, "utf8")).config["switchyard:traffic"].canary)
+                rolledBackAt = Date.now();
+        }, 5);
+        const timer = setTimeout(async () => {
+            await new CloudWatchClient({}).send(
+                new SetAlarmStateCommand({
+                    AlarmName: "switchyard-dev-web-green-p99-latency",
+                    StateValue: "ALARM",
+                    StateReason: "p99 above 2 s",
+                }),
+            );
+            firedAt = Date.now();
+        }, 1500);
+        const code = await rolloutCommand(
+            { stack: "dev", dir: h.dir, apply: "./record.sh", intervalSeconds: 1 },
+            { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir } },
+            { cloudwatch: h.cloudwatch, sns: h.sns },
+        );
+        clearInterval(watcher);
+        clearTimeout(timer);
+        assert.equal(code, 1, h.err.join("\n"));
+        assert.ok(firedAt > 0 && rolledBackAt > firedAt);
+        const ms = rolledBackAt - firedAt;
+        // Invariant 11: within one analysis interval (1 s here) plus the poll itself.
+        assert.ok(ms <= 1500, `alarm to rollback edit: ${ms} ms`);
+        console.log(`      alarm ALARM -> rollback edit written: ${ms} ms (interval 1 s)`);
+    });
+});
