@@ -1,33 +1,71 @@
 /**
- * `npm run bench`: how long the program takes to evaluate under Pulumi's mocks, and how many
- * resources it registers, for each committed stack file. Not a test: figures to watch over time.
+ * `npm run bench`: how long the program takes to evaluate under Pulumi's mocks (and how many
+ * resources it registers) for each committed stack file, next to what `plan` costs: two
+ * evaluations and the diff in one process, and the whole command as a user runs it
+ * (`node cli/launch.js plan --stack dev`, a fresh process). Not a test: figures to watch over time.
  */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { mochaHooks } from "../test/helpers/mocks";
-import { evaluate, stackFileConfig } from "../test/helpers/program";
+import { parse } from "yaml";
+import { parseConfig, rawFromPulumiConfig } from "../lib/config";
+import { buildPlan } from "../lib/plan/plan";
+import { evaluate, flatten } from "../lib/program/evaluate";
 
 const RUNS = 5;
+const ROOT = path.resolve(__dirname, "..");
+
+const configOf = (stack: string): Record<string, unknown> => parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+
+/** Median, min and max of timed runs after one untimed-in-the-median first run. */
+async function timed(runs: number, body: () => Promise<unknown>): Promise<{ cold: number; median: number; min: number; max: number }> {
+    const times: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+        const start = performance.now();
+        await body();
+        times.push(performance.now() - start);
+    }
+    const [cold, ...warm] = times;
+    const sorted = [...warm].sort((a, b) => a - b);
+    return { cold, median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
-    await mochaHooks.beforeAll();
     for (const stack of ["dev", "prod"]) {
-        const config = stackFileConfig(stack);
-        const times: number[] = [];
+        const config = configOf(stack);
         let resources = 0;
-        for (let i = 0; i < RUNS + 1; i++) {
-            const start = performance.now();
-            const result = await evaluate(stack, config);
-            // The first run pays for loading and compiling the modules; report it apart.
-            times.push(performance.now() - start);
-            resources = result.resources.length;
-        }
-        const [cold, ...warm] = times;
-        const sorted = [...warm].sort((a, b) => a - b);
+        const t = await timed(RUNS, async () => {
+            resources = (await evaluate(stack, config)).resources.length;
+        });
         console.log(
-            `${stack}: ${resources} resources; first evaluation ${cold.toFixed(0)} ms, ` +
-                `then median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms over ${RUNS} runs (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)})`,
+            `${stack}: ${resources} resources; first evaluation ${ms(t.cold)}, then median ${ms(t.median)} over ${RUNS} runs (min ${ms(t.min)}, max ${ms(t.max)})`,
         );
     }
+
+    // plan for dev in one process: two evaluations (the committed file and the file now) and the diff.
+    const dev = configOf("dev");
+    const cfg = parseConfig(rawFromPulumiConfig(flatten(dev)), "dev");
+    const p = await timed(RUNS, async () => {
+        const before = await evaluate("dev", dev);
+        const after = await evaluate("dev", dev);
+        buildPlan({
+            baseLabel: "HEAD",
+            before: { config: cfg, resources: before.resources },
+            after: { config: cfg, resources: after.resources },
+        });
+    });
+    console.log(`plan dev in-process (two evaluations + diff): median ${ms(p.median)} (min ${ms(p.min)}, max ${ms(p.max)})`);
+
+    // The command as a user runs it: a fresh process that loads the tool and Pulumi's SDK, then plans.
+    const cli = await timed(3, async () =>
+        execFileSync("node", [path.join(ROOT, "cli", "launch.js"), "plan", "--stack", "dev"], { cwd: ROOT }),
+    );
+    console.log(
+        `node cli/launch.js plan --stack dev (fresh process): first ${ms(cli.cold)}, then median ${ms(cli.median)} (min ${ms(cli.min)}, max ${ms(cli.max)}); budget 3000 ms`,
+    );
 }
 
 main().catch((e) => {
