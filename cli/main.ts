@@ -127,6 +127,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         },
     );
 
+    editing(program.command("rollout").description("walk the candidate through switchyard:rollout.steps; rolls back by itself"))
+        .option("--apply <command>", "apply each step with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP)")
+        .option("--commit", "git commit the stack file after each step: switchyard(<stack>): <step>")
+        .option("--interval-seconds <n>", "poll every n seconds (overrides analysis.intervalSeconds)", (value: string) => {
+            if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError("must be a whole number from 1.");
+            return Number(value);
+        })
+        .action(async (opts) => {
+            // On a terminal the progress is one line redrawn in place; anywhere else one line per poll.
+            const live = io === processIo && process.stdout.isTTY ? (chunk: string) => void process.stdout.write(chunk) : undefined;
+            code = await load<typeof import("./commands/rollout")>("./commands/rollout").rolloutCommand(opts, io, { live });
+        });
+
     reading(program.command("plan").description("what the stack file's change does, offline: traffic, resources, invariants, undo"))
         .addOption(new Option("--base <ref>", "git ref of the deployed stack file, or none (nothing deployed)").conflicts("baseFile"))
         .addOption(new Option("--base-file <path>", "a stack file to compare with instead of git").conflicts("base"))
