@@ -34,6 +34,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly monitoring: Monitoring;
     /** What production routing waits for (blue-green only). */
     public readonly healthGate?: HealthGate;
+    /** Per autoscaled colour: what makes `pulumi up` wait for its tasks (blue-green only). */
+    public readonly warmGates: Partial<Record<Color, HealthGate>> = {};
 
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:service:BlueGreenService", name, {}, opts);
@@ -177,6 +179,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 { parent: this, dependsOn: trafficColors.map((c) => this.fleets[c]!.service!) },
             );
             this.trafficSwitch.route({ ...routing, waitFor: [...services, this.healthGate] });
+            this.warmGates = this.gateWarmColors(name, cfg, region);
         } else {
             // Rolling: one fleet, no test listener; ECS replaces its tasks in batches behind the
             // production listener, so the listener comes first and the service attaches to it.
@@ -187,6 +190,42 @@ export class BlueGreenService extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
+    }
+
+    /**
+     * With autoscaling, the service ignores desiredCount changes (autoscaling owns the count), so
+     * a release into an idle colour keeps its idle count from the state. Registering the colour's
+     * scalable target raises its capacity into min..max ("it changes the resource's current
+     * capacity to a value that is inside of this range",
+     * https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html),
+     * but after `pulumi up` returned. This gate makes the update that warms a colour (or gives it
+     * a new image) wait until it has `minHealthyTargets` healthy targets. Alarms are not checked:
+     * the colour gets no traffic from this update.
+     */
+    private gateWarmColors(name: string, cfg: SwitchyardConfig, region: pulumi.Input<string>): Partial<Record<Color, HealthGate>> {
+        const gates: Partial<Record<Color, HealthGate>> = {};
+        for (const color of fleetColors(cfg)) {
+            const fleet = this.fleets[color]!;
+            if (!fleet.scalingTarget) continue;
+            gates[color] = new HealthGate(
+                `${name}-${color}-warm`,
+                {
+                    colors: [
+                        {
+                            color,
+                            targetGroupArn: fleet.targetGroup.arn,
+                            minHealthy: cfg.service.minHealthyTargets,
+                            alarmNames: [],
+                            image: this.images[color]!,
+                        },
+                    ],
+                    timeoutSeconds: cfg.service.gateTimeoutSeconds,
+                    region,
+                },
+                { parent: this, dependsOn: [fleet.service!, fleet.scalingTarget] },
+            );
+        }
+        return gates;
     }
 }
 

@@ -70,6 +70,8 @@ export class ColorFleet extends pulumi.ComponentResource {
     public readonly logGroup: aws.cloudwatch.LogGroup;
     public readonly service?: aws.ecs.Service;
     public readonly taskDefinition?: aws.ecs.TaskDefinition;
+    /** The Application Auto Scaling target, when the colour autoscales. */
+    public scalingTarget?: aws.appautoscaling.Target;
 
     constructor(name: string, args: ColorFleetArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:fleet:ColorFleet", name, {}, opts);
@@ -225,7 +227,7 @@ export class ColorFleet extends pulumi.ComponentResource {
 
     private addAutoscaling(name: string, scaling: Autoscaling, loadBalancerArnSuffix?: pulumi.Input<string>): void {
         const service = this.service!;
-        const target = new aws.appautoscaling.Target(
+        const target = (this.scalingTarget = new aws.appautoscaling.Target(
             `${name}-scaling`,
             {
                 serviceNamespace: "ecs",
@@ -235,7 +237,7 @@ export class ColorFleet extends pulumi.ComponentResource {
                 maxCapacity: scaling.max,
             },
             { parent: this },
-        );
+        ));
         const metric =
             scaling.requestsPerTarget !== undefined
                 ? {

@@ -19,8 +19,8 @@ export interface HealthGateColor {
 export interface HealthGateArgs {
     /** The colours with production traffic after this update (`colorsWithTraffic`). */
     readonly colors: readonly HealthGateColor[];
-    /** Production weights after this update: a change re-runs the gate. */
-    readonly weights: Weights;
+    /** Production weights after this update: a change re-runs the gate. @default none (only images trigger it) */
+    readonly weights?: Weights;
     /** How long the gate waits before failing the update (`service.gateTimeoutSeconds`). */
     readonly timeoutSeconds: number;
     /** Region of the target groups and alarms. */
@@ -55,7 +55,7 @@ export class HealthGate extends pulumi.dynamic.Resource {
                 alarmNames: c.alarmNames,
                 image: c.image,
             })),
-            weights: { ...args.weights },
+            weights: { ...(args.weights ?? {}) },
             timeoutSeconds: args.timeoutSeconds,
             probeUrl: probing ? args.probe!.url : undefined,
         };

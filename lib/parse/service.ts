@@ -95,6 +95,14 @@ export function parseService(p: Problems, value: unknown): ServiceSettings | und
         default: 30,
     });
     const autoscaling = parseAutoscaling(p, s.autoscaling, desiredCount);
+    if (autoscaling && minHealthyTargets > autoscaling.min) {
+        // A colour warmed from idle runs autoscaling.min tasks (RegisterScalableTarget moves its
+        // capacity into min..max; the service's desiredCount is ignored), so the gate could never pass.
+        p.add(
+            `${key}.minHealthyTargets (${minHealthyTargets}) must not exceed ${key}.autoscaling.min (${autoscaling.min}): ` +
+                `a colour started from idle runs autoscaling.min tasks; lower minHealthyTargets or raise autoscaling.min`,
+        );
+    }
     if (p.count > before || name === undefined) return undefined;
     return {
         name,

@@ -158,6 +158,51 @@ describe("HealthGate", () => {
         });
     });
 
+    describe("warm gate (a colour that autoscales ignores desiredCount changes)", () => {
+        it("makes the update that releases into an idle colour wait for its tasks, after its scaling target raised the count", async () => {
+            const raw = baseRaw();
+            raw.service = { ...raw.service, minHealthyTargets: 2, autoscaling: { min: 2, max: 6, cpuPercent: 60 } };
+            raw.slots.green = { image: digest("b") }; // was { image: A', idle: true } before `start`
+            const { resources } = await evaluate("dev", stackConfig(raw));
+            const warm = one(resources, GATE, "web-green-warm");
+            const { __provider, ...inputs } = warm.inputs;
+            assert.equal(typeof __provider, "string");
+            assert.deepEqual(inputs, {
+                region: "eu-west-1",
+                colors: [{ color: "green", targetGroupArn: tgArn("green"), minHealthy: 2, alarmNames: [], image: digest("b") }],
+                weights: {},
+                timeoutSeconds: 600,
+            });
+            for (const dep of ["aws:ecs/service:Service::web-green-svc", "aws:appautoscaling/target:Target::web-green-scaling"]) {
+                const [type, name] = dep.split("::");
+                assert.ok(warm.dependencies.includes(one(resources, type, name).urn), `the warm gate waits for ${name}`);
+            }
+            assert.ok(
+                !one(resources, LISTENER, "web-prod-listener").dependencies.includes(warm.urn),
+                "production does not wait for the candidate",
+            );
+        });
+
+        it("is absent without autoscaling (desiredCount applies and the service waits for steady state) and for an idle colour", async () => {
+            const raw = baseRaw();
+            raw.slots.green = { image: digest("b") };
+            assert.equal((await evaluate("dev", stackConfig(raw))).resources.filter((r) => r.name.endsWith("-warm")).length, 0);
+            raw.service.autoscaling = { min: 2, max: 6, cpuPercent: 60 };
+            raw.slots.green.idle = true;
+            const names = (await evaluate("dev", stackConfig(raw))).resources.filter((r) => r.name.endsWith("-warm")).map((r) => r.name);
+            assert.deepEqual(names, ["web-blue-warm"]);
+        });
+
+        it("refuses minHealthyTargets above autoscaling.min: a colour warmed from idle runs only min tasks", async () => {
+            const raw = baseRaw();
+            raw.service = { ...raw.service, desiredCount: 4, minHealthyTargets: 3, autoscaling: { min: 2, max: 6, cpuPercent: 60 } };
+            await assert.rejects(
+                evaluate("dev", stackConfig(raw)),
+                /switchyard:service\.minHealthyTargets \(3\) must not exceed switchyard:service\.autoscaling\.min \(2\)/,
+            );
+        });
+    });
+
     describe("provider diff", () => {
         const base: HealthGateInputs = {
             region: "eu-west-1",

@@ -67,8 +67,13 @@ describe("invariants (DESIGN.md)", () => {
         assert.deepEqual([kind, violations], ["release", []]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(diff.deleted, []);
-        // The task definition is replaced (a new revision); the service follows its new ARN.
-        assert.deepEqual(diff.changed, ["aws:ecs/service:Service::web-green-svc", "aws:ecs/taskDefinition:TaskDefinition::web-green-task"]);
+        // The task definition is replaced (a new revision); the service follows its new ARN. The
+        // candidate autoscales, so its warm gate re-runs for the new image: `pulumi up` waits for its tasks.
+        assert.deepEqual(diff.changed, [
+            "aws:ecs/service:Service::web-green-svc",
+            "aws:ecs/taskDefinition:TaskDefinition::web-green-task",
+            "pulumi-nodejs:dynamic:Resource::web-green-warm",
+        ]);
     });
 
     it("4: the first release into an empty candidate creates only that colour's task definition, role and service", async () => {
