@@ -6,19 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { A, B, UNPRIVILEGED, run, spawnCli, stackDir, startCli } from "./fixtures";
-
-const DEV = `config:
-  switchyard:service:
-    name: web # the service
-  switchyard:slots:
-    blue:
-      image: ${A}
-    green:
-      image: ${B}
-  switchyard:traffic:
-    live: blue
-`;
+import { TWO_IMAGES as DEV, UNPRIVILEGED, run, spawnCli, stackDir, startCli } from "./fixtures";
 
 const CANARY = ["canary", "--stack", "dev", "--percent", "10"];
 const SUMMARY = "green now gets 10% of production traffic (was 0%), blue 90%.";

@@ -18,6 +18,19 @@ export const A = digest("a");
 export const B = digest("b");
 export const C = digest("c");
 
+/** A dev stack file with both colours holding an image (blue A live, green B the candidate) and nothing more. */
+export const TWO_IMAGES = `config:
+  switchyard:service:
+    name: web
+  switchyard:slots:
+    blue:
+      image: ${A}
+    green:
+      image: ${B}
+  switchyard:traffic:
+    live: blue
+`;
+
 /** A valid blue-green raw config: blue live with image A, green empty; `over` replaces top-level keys. */
 export function raw(over: Record<string, unknown> = {}): Record<string, unknown> {
     return { service: { name: "web", desiredCount: 2 }, slots: { blue: { image: A } }, traffic: { live: "blue" }, ...over };

@@ -6,21 +6,10 @@ import { strict as assert } from "node:assert";
 import { RunError } from "@pulumi/pulumi/errors";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/problems";
-import { A, B, C, read, run, stackDir } from "./fixtures";
+import { A, C, TWO_IMAGES, read, run, stackDir } from "./fixtures";
 
-const CANARY_DEV = (percent: string) => `config:
-  switchyard:service:
-    name: web
-  switchyard:slots:
-    blue:
-      image: ${A}
-    green:
-      image: ${B}
-  switchyard:traffic:
-    live: blue
-    canary:
-      percent:${percent}
-`;
+/** Both colours hold an image; `percent:` is followed by `percent` (e.g. " 10", " ~" or nothing). */
+const CANARY_DEV = (percent: string) => `${TWO_IMAGES}    canary:\n      percent:${percent}\n`;
 
 /** Runs a command that must be refused with exactly `message`, leaving the file as it was. */
 async function refused(dir: string, argv: string[], message: string, code = 1): Promise<void> {
@@ -167,7 +156,7 @@ describe("release tool messages", () => {
         });
 
         it("a sha512 digest is not called a mutable tag", async () => {
-            const dir = stackDir({ dev: CANARY_DEV(" 10").replace(/ {4}canary:\n.*\n/, "") });
+            const dir = stackDir({ dev: TWO_IMAGES });
             const ref = `${A.split("@")[0]}@sha512:${"a".repeat(128)}`;
             await refused(
                 dir,

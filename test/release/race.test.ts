@@ -5,19 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { parseDocument } from "yaml";
-import { A, B, ProcessRun, read, spawnCli, stackDir } from "./fixtures";
-
-const DEV = `config:
-  switchyard:service:
-    name: web
-  switchyard:slots:
-    blue:
-      image: ${A}
-    green:
-      image: ${B}
-  switchyard:traffic:
-    live: blue
-`;
+import { ProcessRun, TWO_IMAGES as DEV, read, spawnCli, stackDir } from "./fixtures";
 
 const ROUNDS = 8;
 
