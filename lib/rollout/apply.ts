@@ -59,14 +59,14 @@ export function automationApply(opts: ApplyOptions): Apply {
         ));
         const stack = await selecting.catch((e: unknown) => {
             selected = undefined;
-            throw new Error(`pulumi could not select stack ${opts.stack} in ${opts.dir}: ${firstLines(e)}`);
+            throw new Error(`pulumi could not select stack ${opts.stack} in ${opts.dir}: ${errorLines(e)}`, { cause: e });
         });
         const flushOut = lineSplitter(opts.out);
         const flushErr = lineSplitter(opts.out);
         try {
             await stack.up({ onOutput: flushOut, onError: flushErr, message: `switchyard rollout: ${label}` });
         } catch (e) {
-            throw new Error(`pulumi up --stack ${opts.stack} failed: ${firstLines(e)}`, { cause: e });
+            throw new Error(`pulumi up --stack ${opts.stack} failed: ${errorLines(e)}`, { cause: e });
         } finally {
             flushOut(undefined);
             flushErr(undefined);
@@ -95,14 +95,16 @@ function lineSplitter(out: (line: string) => void): (chunk: string | undefined) 
     };
 }
 
-/** The end of the CLI's stderr from an Automation API CommandError (`code: … stdout: … stderr: … err?: …`), else the message. */
-function firstLines(e: unknown): string {
+/** The `error:` lines of the CLI's stderr from an Automation API CommandError (`code: … stdout: … stderr: … err?: …`), else its first lines. */
+function errorLines(e: unknown): string {
     const text = e instanceof Error ? e.message : String(e);
     const stderr = /\bstderr: ([\s\S]*?)\n err\?:/.exec(text)?.[1];
     const lines = (stderr ?? text)
         .split("\n")
         .map((l) => l.trim())
         .filter(Boolean);
-    const shown = (stderr ? lines.slice(-4) : lines.slice(0, 6)).join(" | ");
+    // pulumi prints the cause as `error: ...` lines; without them, the first lines say most.
+    const errors = lines.filter((l) => /^error:/i.test(l));
+    const shown = (errors.length > 0 ? errors : lines.slice(0, 4)).join(" | ");
     return shown.length > 600 ? `${shown.slice(0, 597)}...` : shown;
 }

@@ -14,7 +14,7 @@ export type Position =
  * flip, a canary step is done when the file's canary is at or past its percent.
  */
 export function rolloutPosition(cfg: SwitchyardConfig): Position {
-    const start = `npm run switchyard -- start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
+    const start = `npm run switchyard -- start --stack ${cfg.stack} --image <repo>@sha256:<digest> (or --build <context>)`;
     if (cfg.strategy === "rolling") {
         return refuse(
             `stack ${cfg.stack} uses switchyard:strategy rolling: one fleet, no candidate to walk to live; release with ${start}`,
