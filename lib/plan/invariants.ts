@@ -45,15 +45,27 @@ function routingOnly(p: PlannedChange): string[] {
     const rulesMayCome = p.kind !== "flip";
     const bad = p.changes.filter(
         (c) =>
-            !ROUTING_TYPES.has(c.type) ||
-            c.change === "replace" ||
-            (c.change !== "update" && !(rulesMayCome && c.type === "aws:lb/listenerRule:ListenerRule")),
+            !buildGone(c, p.after) &&
+            (!ROUTING_TYPES.has(c.type) ||
+                c.change === "replace" ||
+                (c.change !== "update" && !(rulesMayCome && c.type === "aws:lb/listenerRule:ListenerRule"))),
     );
     return bad.length === 0
         ? []
         : [
               `invariant 3: a ${p.kind} may change only routing (listeners, listener rules, the health gate), but it would ${bad.map(describe).join("; ")}`,
           ];
+}
+
+/** The image build's own resources (components/serverImage.ts). */
+const BUILD_TYPES: ReadonlySet<string> = new Set(["docker:index/image:Image", "random:index/randomId:RandomId"]);
+
+/**
+ * Flipping (or pinning) a `build` slot pins it to the digest it runs: with no slot left to build,
+ * the build resources leave the state (the pushed image stays in ECR). No task changes.
+ */
+function buildGone(c: ResourceChange, after: SwitchyardConfig): boolean {
+    return c.change === "delete" && BUILD_TYPES.has(c.type) && !COLORS.some((color) => after.slots[color]?.kind === "build");
 }
 
 /**

@@ -75,6 +75,15 @@ describe("plan: release steps", () => {
             "update Service web-green-svc",
         ]);
 
+        // A build in the candidate is pinned to the digest pulumi up pushed as it goes live: the build resources go.
+        const built = afterStep("dev", dev, (c) => release.start(c, { build: "./app", liveDigest: BUILT }));
+        const flippedBuild = afterStep("dev", built, (c) => release.flip(c, { digest: BUILT }));
+        assert.deepEqual(changeList(await expectStep("dev", built, flippedBuild, "flip")), [
+            "delete Image web-image-image",
+            "delete RandomId web-image-build",
+            ...ROUTING,
+        ]);
+
         // pin swaps the live build for the digest it runs: nothing rebuilds it; its tasks stay as they are.
         const pin = await expectStep(
             "dev",
@@ -109,6 +118,7 @@ describe("plan: release steps", () => {
         const start = await expectStep("prod", prod, started, "release");
         assert.deepEqual(changeList(start), [
             "create Policy web-green-scaling",
+            "create Resource web-green-warm",
             "create Role web-green-exec",
             "create RolePolicy web-green-exec",
             "create Service web-green-svc",
@@ -126,6 +136,7 @@ describe("plan: release steps", () => {
         // finish scales blue (no traffic since the flip) to its idle count; autoscaling is for colours with traffic.
         assert.deepEqual(changeList(await expectStep("prod", flipped, afterStep("prod", flipped, release.finish), "finish")), [
             "delete Policy web-blue-scaling",
+            "delete Resource web-blue-warm",
             "delete Target web-blue-scaling",
             "update Service web-blue-svc",
         ]);
@@ -136,7 +147,12 @@ describe("plan: release steps", () => {
         const first = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
         const second = afterStep("prod", first, (c) => release.start(c, { image: digest("9") }));
         const plan = await expectStep("prod", first, second, "release");
-        assert.deepEqual(changeList(plan), ["replace TaskDefinition web-green-task", "update Service web-green-svc"]);
+        // The candidate autoscales, so its warm gate runs again for the new image (pulumi up waits for its tasks).
+        assert.deepEqual(changeList(plan), [
+            "replace TaskDefinition web-green-task",
+            "update Resource web-green-warm",
+            "update Service web-green-svc",
+        ]);
         const task = plan.resources.find((r) => r.name === "web-green-task")!;
         assert.deepEqual(task.replacedBecause, ["containerDefinitions[0].image", "containerDefinitions[0].environment[2].value"]);
         const service = plan.resources.find((r) => r.name === "web-green-svc")!;
