@@ -133,45 +133,61 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
         return undefined;
     };
 
-    await fx.notify(
-        `switchyard ${stack}: rollout ${position.reached >= 0 ? "resumed" : "started"}`,
-        `Steps: ${steps.map(stepLabel).join(", ")}.` + (position.reached >= 0 ? ` Resuming at ${name(position.reached)}.` : ""),
-    );
-    if (position.reached >= 0) {
-        // An interrupted run may have stopped anywhere in this step's apply or bake: do both again.
-        fx.out(`${name(position.reached)}: the stack file already says so; applying it again and baking it from the start`);
-        const stopped = await applyAndBake(position.reached, false);
-        if (stopped) return stopped;
-    }
-    for (let i = position.reached + 1; i < total; i++) {
-        const step = steps[i];
-        if (step.kind === "pause") {
-            if (wrote) {
-                await fx.notify(`switchyard ${stack}: rollout paused`, `${name(i)}: waiting for a person to run rollout again.`);
-                return { kind: "paused", step: i, after: i > 0 ? stepLabel(steps[i - 1]) : undefined };
-            }
-            fx.out(`${name(i)}: passed (this run started here)`);
-            continue;
-        }
-        const edited = fx.edit(step);
-        if (!edited.ok) {
-            if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
-            return { kind: "refused", reason: edited.refusal };
-        }
-        wrote ||= edited.changed;
-        if (step.kind !== "finish") moved = true;
+    const walk = async (): Promise<Outcome> => {
         await fx.notify(
-            `switchyard ${stack}: ${stepLabel(step)}`,
-            `${name(i)} written; applying it${bakeSeconds(step) ? ` and baking ${bakeSeconds(step)} s` : ""}.`,
+            `switchyard ${stack}: rollout ${position.reached >= 0 ? "resumed" : "started"}`,
+            `Steps: ${steps.map(stepLabel).join(", ")}.` + (position.reached >= 0 ? ` Resuming at ${name(position.reached)}.` : ""),
         );
-        const stopped = await applyAndBake(i, edited.changed);
-        if (stopped) return stopped;
+        if (position.reached >= 0) {
+            // An interrupted run may have stopped anywhere in this step's apply or bake: do both again.
+            fx.out(`${name(position.reached)}: the stack file already says so; applying it again and baking it from the start`);
+            const stopped = await applyAndBake(position.reached, false);
+            if (stopped) return stopped;
+        }
+        for (let i = position.reached + 1; i < total; i++) {
+            const step = steps[i];
+            if (step.kind === "pause") {
+                if (wrote) {
+                    await fx.notify(`switchyard ${stack}: rollout paused`, `${name(i)}: waiting for a person to run rollout again.`);
+                    return { kind: "paused", step: i, after: i > 0 ? stepLabel(steps[i - 1]) : undefined };
+                }
+                fx.out(`${name(i)}: passed (this run started here)`);
+                continue;
+            }
+            const edited = fx.edit(step);
+            if (!edited.ok) {
+                if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
+                return { kind: "refused", reason: edited.refusal };
+            }
+            wrote ||= edited.changed;
+            if (step.kind !== "finish") moved = true;
+            await fx.notify(
+                `switchyard ${stack}: ${stepLabel(step)}`,
+                `${name(i)} written; applying it${bakeSeconds(step) ? ` and baking ${bakeSeconds(step)} s` : ""}.`,
+            );
+            const stopped = await applyAndBake(i, edited.changed);
+            if (stopped) return stopped;
+        }
+        await fx.notify(
+            `switchyard ${stack}: rollout done`,
+            `Every step passed: ${steps.map(stepLabel).join(", ")}.${notes.length ? ` ${notes.join(" ")}` : ""}`,
+        );
+        return { kind: "done", notes };
+    };
+    try {
+        return await walk();
+    } catch (e) {
+        // A bug or an unreadable stack file must not leave traffic half-moved: roll back, then report it.
+        if (!moved) throw e;
+        try {
+            return await rollback(`stopped by an unexpected error: ${message(e)}`, "rollout");
+        } catch (again) {
+            return {
+                kind: "failed",
+                reason: `stopped by an unexpected error (${message(e)}), and the rollback failed too: ${message(again)}`,
+            };
+        }
     }
-    await fx.notify(
-        `switchyard ${stack}: rollout done`,
-        `Every step passed: ${steps.map(stepLabel).join(", ")}.${notes.length ? ` ${notes.join(" ")}` : ""}`,
-    );
-    return { kind: "done", notes };
 }
 
 /**

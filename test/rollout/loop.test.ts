@@ -70,11 +70,15 @@ function sampleFor(poll: Poll, watched: "blue" | "green", baseline: "blue" | "gr
 }
 
 /** Runs the loop on an in-memory stack file with scripted applies (true = ok) and polls. */
-async function run(raw0: RawConfig, applies: boolean[], polls: Poll[]): Promise<Run> {
+async function run(raw0: RawConfig, applies: boolean[], polls: Poll[], readsBeforeBreaking = Infinity): Promise<Run> {
     let raw = raw0;
     let t = 0;
+    let reads = 0;
     const r: Omit<Run, "outcome" | "raw"> = { lines: [], applies: [], edits: [] };
-    const read = (): SwitchyardConfig => parseConfig(raw, "dev");
+    const read = (): SwitchyardConfig => {
+        if (++reads > readsBeforeBreaking) throw new Error("Pulumi.dev.yaml is not valid YAML");
+        return parseConfig(raw, "dev");
+    };
     const step = (req: EditRequest) => (cfg: SwitchyardConfig) => {
         switch (req.kind) {
             case "canary":
@@ -210,6 +214,17 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
             reason: "the apply of flip failed: pulumi up exited 255",
         });
         assert.deepEqual(r.applies, ["canary 10", "flip", "rollback"]);
+    });
+
+    it("rolls back when something unexpected stops it after traffic moved", async () => {
+        const r = await run(startRaw(STEP_LISTS.default, "start"), [], [], 1);
+        assert.deepEqual(r.outcome, {
+            kind: "rolled-back",
+            step: "rollout",
+            reason: "stopped by an unexpected error: Pulumi.dev.yaml is not valid YAML",
+        });
+        assert.deepEqual(r.applies, ["canary 10", "rollback"]);
+        assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });
 
     it("property: the final file is the finished release, the last safe routing, or exactly the steps before a pause", async () => {
