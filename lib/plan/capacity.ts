@@ -23,7 +23,8 @@ export function warmCapacity(cfg: SwitchyardConfig): Capacity {
     const serving = colorsWithTraffic(cfg);
     const colors = COLORS.filter((c) => fleetColors(cfg).includes(c)).map((color): ColorCapacity => {
         const tasks = desiredTasks(cfg, color);
-        const scaling = cfg.service.autoscaling && serving.includes(color) ? cfg.service.autoscaling : undefined;
+        // As components/blueGreenService.ts wires it: every filled colour that is not idle autoscales.
+        const scaling = cfg.service.autoscaling && cfg.slots[color] && !isIdle(cfg, color) ? cfg.service.autoscaling : undefined;
         return {
             color,
             role: roleOf(cfg, color, serving),

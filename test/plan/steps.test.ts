@@ -128,6 +128,15 @@ describe("plan: release steps", () => {
         assert.deepEqual(changeList(await expectStep("prod", started, canary, "canary step")), [ROUTING[0], ROUTING[2]]);
         const flip = await expectStep("prod", canary, flipped, "flip");
         assert.deepEqual(changeList(flip), ROUTING);
+        // The old colour stays warm for rollback: its tasks are what the release keeps beyond steady state.
+        const scaling = { min: 4, max: 12 };
+        assert.deepEqual(flip.capacity, {
+            colors: [
+                { color: "blue", role: "warm for rollback", tasks: 4, vcpu: 2, memoryMiB: 4096, autoscaling: scaling },
+                { color: "green", role: "live", tasks: 4, vcpu: 2, memoryMiB: 4096, autoscaling: scaling },
+            ],
+            beyondSteadyState: { tasks: 4, vcpu: 2, memoryMiB: 4096 },
+        });
         assert.equal(
             flip.undo.command,
             "npm run switchyard -- rollback --stack prod && npm run switchyard -- canary --percent 25 --stack prod",
