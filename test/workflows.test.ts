@@ -329,7 +329,7 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.match(doc, /never (been )?run/i, "docs/pipeline.md must say the workflows were never run");
         });
 
-        it("walks a release as canary -> verify -> soak -> flip --digest -> verify, on dev and then prod", () => {
+        it("releases with rollout on dev and then prod (one commit per step), keeping the rollback net", () => {
             const deploy = workflow("deploy.yml");
             for (const [jobName, stack] of [
                 ["dev", "dev"],
@@ -339,18 +339,24 @@ describe("GitHub Actions pipeline (.github/)", function () {
                 const order = steps
                     .map((s) => String(s.with?.args ?? s.run ?? ""))
                     .map((t) =>
-                        /^canary --percent/.test(t)
-                            ? "canary"
-                            : /^flip --digest \$\{\{/.test(t)
-                              ? "flip"
-                              : /sleep "\$CANARY_SOAK_SECONDS"/.test(t)
-                                ? "soak"
-                                : /promote --from dev --to prod/.test(t)
-                                  ? "promote"
+                        /npm run switchyard -- rollout --stack (\w+) --apply \.github\/scripts\/rollout-step\.sh \|\| status=\$\?/.test(t)
+                            ? `rollout ${/--stack (\w+)/.exec(t)![1]}`
+                            : /promote --from dev --to prod/.test(t)
+                              ? "promote"
+                              : /^rollback --stack/.test(t)
+                                ? `rollback ${/--stack (\w+)/.exec(t)![1]}`
+                                : /\bsleep\b|^canary |^flip /.test(t)
+                                  ? "timer-driven step"
                                   : "",
                     )
                     .filter(Boolean);
-                assert.deepEqual(order, [...(stack === "prod" ? ["promote"] : []), "canary", "soak", "flip"], jobName);
+                assert.deepEqual(order, [...(stack === "prod" ? ["promote"] : []), `rollout ${stack}`, `rollback ${stack}`], jobName);
+                const net = deploy.jobs[jobName].steps!.find((s) => s.with?.args === `rollback --stack ${stack}`) as Step & { if?: string };
+                // rollout exits 1 after rolling back itself and 2 when it changed nothing: the net is for anything else.
+                assert.equal(
+                    net.if,
+                    "failure() && steps.rollout.outcome == 'failure' && steps.rollout.outputs.status != '1' && steps.rollout.outputs.status != '2'",
+                );
             }
             assert.deepEqual((deploy.jobs.prod as { needs?: unknown }).needs, "dev");
         });
@@ -468,6 +474,32 @@ describe("GitHub Actions pipeline (.github/)", function () {
             const r = commitStep(work, "switchyard(dev): canary --percent 10 --stack dev", "Pulumi.dev.yaml");
             assert.equal(r.status, 0, r.stderr);
             assert.equal(git(remote, "rev-list", "--count", "main"), "1");
+        });
+
+        it("rollout-step.sh (rollout's --apply in deploy.yml) pushes one commit for the step, then runs pulumi up of that stack", () => {
+            const { work, remote } = repoWithRemote();
+            const bin = path.join(tmp, "bin");
+            mkdirSync(bin);
+            // A stand-in `pulumi` that records its arguments and the stack file it applies.
+            writeFileSync(
+                path.join(bin, "pulumi"),
+                `#!/bin/sh\necho "$* | $(cat Pulumi.dev.yaml | tr '\\n' ' ')" >> "${tmp}/pulumi.log"\n`,
+            );
+            chmodSync(path.join(bin, "pulumi"), 0o755);
+            writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 10\n");
+            const r = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], {
+                cwd: work,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SWITCHYARD_STACK: "dev", SWITCHYARD_STEP: "canary 10" },
+            });
+            assert.equal(r.status, 0, r.stdout + r.stderr);
+            assert.equal(git(remote, "log", "-1", "--format=%s", "main"), "switchyard(dev): canary 10 [skip ci]");
+            assert.equal(
+                readFileSync(path.join(tmp, "pulumi.log"), "utf8"),
+                "up --yes --skip-preview --stack dev --message switchyard rollout: canary 10 | config:   percent: 10 \n",
+            );
+            const missing = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], { cwd: work, encoding: "utf8" });
+            assert.notEqual(missing.status, 0, "without SWITCHYARD_STACK/STEP the script refuses");
         });
 
         describe("smoke.sh", () => {
