@@ -83,6 +83,11 @@ export const REPLACEMENT_RULES: Readonly<Record<string, ReplacementRule>> = {
         replaceOn: ["name", "resourceId", "scalableDimension", "serviceNamespace"],
         source: `${TF}/appautoscaling/policy.go`,
     },
+    // Every random_id argument has a RequiresReplace plan modifier: a new value is a new resource.
+    "random:index/randomId:RandomId": {
+        replaceOn: ["byteLength", "keepers", "prefix"],
+        source: "https://github.com/hashicorp/terraform-provider-random/blob/main/internal/provider/resource_id.go",
+    },
     // Our own dynamic provider: its diff() never asks for a replacement (components/healthGateProvider.ts).
     "pulumi-nodejs:dynamic:Resource": { replaceOn: [], source: "components/healthGateProvider.ts (diff returns no replaces)" },
 };
