@@ -17,10 +17,17 @@ const ROOT = path.resolve(__dirname, "..");
 /** What the compiled tree holds: the program, its components and the tool (same layout as the sources). */
 const SOURCES = ["index.ts", "components", "lib", "cli"];
 const CACHE = path.join(ROOT, "node_modules", ".cache", "switchyard-cli");
+/**
+ * Packages the tool loads at every start, each bundled into one file at <tree>/node_modules/<name>
+ * (found there before the real node_modules): loading yaml's ~80 files one by one costs more than
+ * everything else the tool does for `status`. Everything else (the AWS SDK, Pulumi) is loaded from
+ * node_modules as usual, and only by the commands that use it.
+ */
+const VENDORED = ["yaml", "commander"];
 /** Bump when the build options below change, so older trees are not reused. */
-const BUILD_FORMAT = "1";
+const BUILD_FORMAT = "2";
 /** Older trees are removed after this long (a long-running command may still load modules from one). */
-const KEEP_OLD_TREES_MS = 24 * 60 * 60 * 1000;
+const KEEP_OLD_TREES_MS = 60 * 60 * 1000;
 
 /** Every .ts source (not .d.ts), relative to ROOT, with the stat line that goes into the fingerprint. */
 function listSources() {
@@ -35,6 +42,12 @@ function listSources() {
     };
     for (const rel of SOURCES) if (fs.existsSync(path.join(ROOT, rel))) visit(rel);
     return found;
+}
+
+/** Changes when a dependency is installed or upgraded (a vendored package then is bundled again). */
+function lockLine() {
+    const stat = fs.statSync(path.join(ROOT, "package-lock.json"), { throwIfNoEntry: false });
+    return stat ? `package-lock.json\0${stat.size}\0${stat.mtimeMs}` : "no lock file";
 }
 
 /** FNV-1a (64-bit) of the source list: cheap, and enough to tell two source states apart. */
@@ -54,12 +67,13 @@ function fingerprint(lines) {
  */
 function ensureBuilt() {
     const sources = listSources();
-    const key = fingerprint([BUILD_FORMAT, ...sources.map((s) => s.line)]);
+    const key = fingerprint([BUILD_FORMAT, lockLine(), ...sources.map((s) => s.line)]);
     const out = path.join(CACHE, key);
     if (fs.existsSync(out)) return out;
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    require("esbuild").buildSync({
+    const esbuild = require("esbuild");
+    esbuild.buildSync({
         entryPoints: sources.map((s) => path.join(ROOT, s.rel)),
         outdir: tmp,
         outbase: ROOT,
@@ -69,6 +83,18 @@ function ensureBuilt() {
         bundle: false,
         logLevel: "error",
     });
+    for (const name of VENDORED) {
+        esbuild.buildSync({
+            entryPoints: [require.resolve(name, { paths: [ROOT] })],
+            outfile: path.join(tmp, "node_modules", name, "index.js"),
+            bundle: true,
+            format: "cjs",
+            platform: "node",
+            target: "node20",
+            logLevel: "error",
+        });
+        fs.writeFileSync(path.join(tmp, "node_modules", name, "package.json"), JSON.stringify({ name, main: "index.js" }));
+    }
     // Read by `--version` (cli/main.ts looks for ../package.json, as it does in the source tree).
     fs.copyFileSync(path.join(ROOT, "package.json"), path.join(tmp, "package.json"));
     try {
