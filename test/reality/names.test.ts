@@ -96,6 +96,34 @@ describe("reality: physical names", () => {
         }
     });
 
+    // Security group and rule descriptions: "Up to 255 characters. Valid characters: a-z, A-Z,
+    // 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+    it("uses only the characters EC2 accepts in security group and rule descriptions", async () => {
+        const valid = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
+        for (const s of await evaluatedScenarios()) {
+            for (const sg of s.evaluation.resources.filter((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")) {
+                const rules = [...(sg.inputs.ingress ?? []), ...(sg.inputs.egress ?? [])];
+                for (const d of [sg.inputs.description, ...rules.map((r: { description?: string }) => r.description ?? "")]) {
+                    assert.match(d, valid, `${s.title}: ${sg.name}`);
+                }
+            }
+        }
+    });
+
+    // Task definition family: "Up to 255 letters (uppercase and lowercase), numbers, underscores,
+    // and hyphens" (API_RegisterTaskDefinition.html); dashboard names: "A-Z, a-z, 0-9, "-", and
+    // "_"" (API_PutDashboard.html).
+    it("uses only the characters ECS and CloudWatch accept in family and dashboard names", async () => {
+        for (const s of await evaluatedScenarios()) {
+            for (const r of s.evaluation.resources) {
+                if (r.type === "aws:ecs/taskDefinition:TaskDefinition") assert.match(r.inputs.family, /^[A-Za-z0-9_-]{1,255}$/, s.title);
+                if (r.type === "aws:cloudwatch/dashboard:Dashboard")
+                    assert.match(r.inputs.dashboardName, /^[A-Za-z0-9_-]{1,255}$/, s.title);
+            }
+        }
+    });
+
     it("refuses a 16-character service.name, and one ECR would refuse, before anything is registered", () => {
         for (const name of ["a".repeat(SERVICE_NAME_MAX_LENGTH + 1), "web--x", "web-"]) {
             const raw = baseRaw();
