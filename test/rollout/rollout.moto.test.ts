@@ -88,7 +88,7 @@ function stackText(rollout: unknown, traffic: unknown = { live: "blue" }): strin
 }
 
 const STEPS = {
-    steps: [{ canary: 10, bakeSeconds: 120 }, { canary: 50, bakeSeconds: 120 }, { flip: true, bakeSeconds: 120 }, { finish: true }],
+    steps: [{ canary: 10, bakeSeconds: 60 }, { canary: 50, bakeSeconds: 60 }, { flip: true, bakeSeconds: 60 }, { finish: true }],
     analysis: { intervalSeconds: 30, minRequests: 50 },
 };
 
@@ -238,13 +238,13 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.deepEqual(trafficIn(h, "02 flip.yaml"), { live: "green", previous: "blue" });
         assert.deepEqual(fileTraffic(h), { live: "green" });
         assert.equal(h.out.at(-1), "rollout done: canary 10, canary 50, flip, finish");
-        // 3 bakes of 120 s at 30 s: 5 polls each, one GetMetricData and one DescribeAlarms per poll.
-        const polls = h.out.filter((l) => /^step \d\/4 \((canary \d+|flip)\) \d:\d\d\/2:00 · /.test(l));
-        assert.equal(polls.length, 15, h.out.join("\n"));
-        assert.equal(h.calls.length, 1 + 15 * 2, `one DescribeAlarms for the topics, then 2 calls per poll: ${h.calls.join(", ")}`);
-        assert.equal(h.calls.filter((c) => c === "GetMetricDataCommand").length, 15);
+        // 3 bakes of 60 s at 30 s: 3 polls each, one GetMetricData and one DescribeAlarms per poll.
+        const polls = h.out.filter((l) => /^step \d\/4 \((canary \d+|flip)\) \d:\d\d\/1:00 · /.test(l));
+        assert.equal(polls.length, 9, h.out.join("\n"));
+        assert.equal(h.calls.length, 1 + 9 * 2, `one DescribeAlarms for the topics, then 2 calls per poll: ${h.calls.join(", ")}`);
+        assert.equal(h.calls.filter((c) => c === "GetMetricDataCommand").length, 9);
         assert.ok(
-            h.out.includes("step 2/4 (canary 50) 2:00/2:00 · green 2100 req · 5xx 0.19% vs 0.17% · p99 0.100 s vs 0.100 s · alarms ok (3)"),
+            h.out.includes("step 2/4 (canary 50) 1:00/1:00 · green 1100 req · 5xx 0.18% vs 0.16% · p99 0.100 s vs 0.100 s · alarms ok (3)"),
             h.out.join("\n"),
         );
         // The request as sent: both colours' target groups, three metrics, dimensions {LoadBalancer, TargetGroup}.
@@ -296,7 +296,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         // Rolled back at the first poll after the alarm fired, not at the end of the bake.
         assert.match(
             h.out.filter((l) => l.startsWith("step 1/4")).at(-1)!,
-            /^step 1\/4 \(canary 10\) 1:00\/2:00 · .* · ALARM: switchyard-dev-web-green-5xx$/,
+            /^step 1\/4 \(canary 10\) 1:00\/1:00 · .* · ALARM: switchyard-dev-web-green-5xx$/,
         );
         assert.deepEqual(h.err, [
             "rolled back at step 1/4 (canary 10): alarm firing on green: switchyard-dev-web-green-5xx (Threshold Crossed: 14 5XX)",
@@ -314,22 +314,35 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         ]);
     });
 
-    it("rolls back a slow candidate by its p99 against the live colour's", async () => {
+    it("rolls back a slow candidate by its p99 against the live colour's (on a terminal: one live line)", async () => {
         const h = await harness();
         h.behaviour = { ...HEALTHY, latency: { blue: 0.1, green: 0.4 } };
-        assert.equal(await run(h), 1);
+        const screen: string[] = [];
+        const code = await rolloutCommand(
+            { stack: "dev", dir: h.dir, apply: "./record.sh" },
+            { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir } },
+            { clock: h.clock, cloudwatch: h.cloudwatch, sns: h.sns, live: (chunk) => screen.push(chunk) },
+        );
+        assert.equal(code, 1);
         assert.deepEqual(h.err, [
             "rolled back at step 1/4 (canary 10): green p99 0.400 s is 4.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
         ]);
         assert.deepEqual(fileTraffic(h), { live: "blue" });
+        // Poll lines are redrawn in place (carriage return, clear line), ended by a newline before other output.
+        assert.ok(
+            screen.length >= 2 && screen.slice(0, -1).every((c) => c.startsWith("\r\x1b[2Kstep 1/4 (canary 10) ")),
+            JSON.stringify(screen),
+        );
+        assert.equal(screen.at(-1), "\n");
+        assert.ok(!h.out.some((l) => l.startsWith("step 1/4 (canary 10) ")), h.out.join("\n"));
     });
 
     it("resumes after SIGINT during a bake at the step the file is at, and a second run finishes", async () => {
         const h = await harness();
         let polls = 0;
         h.onTick = () => {
-            // Interrupt in the middle of the canary 50 bake (the 7th virtual tick).
-            if (++polls === 7) process.emit("SIGINT");
+            // Interrupt in the middle of the canary 50 bake (its first tick, the third in all).
+            if (++polls === 3) process.emit("SIGINT");
         };
         assert.equal(await run(h), 130);
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 50.yaml"]);
@@ -377,7 +390,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
                 }),
             );
             firedAt = Date.now();
-        }, 1500);
+        }, 500);
         const code = await rolloutCommand(
             { stack: "dev", dir: h.dir, apply: "./record.sh", intervalSeconds: 1 },
             { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir } },
