@@ -28,9 +28,15 @@ export function findPulumi(env: NodeJS.ProcessEnv): string | undefined {
 /**
  * The digest of `color` from the stack's `images` output, or undefined when the pulumi CLI is not
  * installed (flip then explains how to pass --digest). Throws CliError when pulumi fails or the
- * output has no digest for the colour.
+ * output has no digest for the colour; the messages name `flag`, the option that passes it instead.
  */
-export function digestFromStackOutput(stack: string, dir: string, color: Color, env: NodeJS.ProcessEnv): string | undefined {
+export function digestFromStackOutput(
+    stack: string,
+    dir: string,
+    color: Color,
+    env: NodeJS.ProcessEnv,
+    flag: "--digest" | "--live-digest" = "--digest",
+): string | undefined {
     const pulumi = findPulumi(env);
     if (!pulumi) return undefined;
     const args = ["stack", "output", "images", "--json", "--stack", stack];
@@ -40,20 +46,20 @@ export function digestFromStackOutput(stack: string, dir: string, color: Color, 
     } catch (e) {
         const stderr = String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim();
         throw new CliError(
-            `pulumi ${args.join(" ")} failed: ${stderr || "no output"}; pass the digest with --digest <repo>@sha256:<digest>`,
+            `pulumi ${args.join(" ")} failed: ${stderr || "no output"}; pass the digest with ${flag} <repo>@sha256:<digest>`,
         );
     }
     let images: unknown;
     try {
         images = JSON.parse(stdout);
     } catch {
-        throw new CliError(`pulumi ${args.join(" ")} did not print JSON; pass the digest with --digest <repo>@sha256:<digest>`);
+        throw new CliError(`pulumi ${args.join(" ")} did not print JSON; pass the digest with ${flag} <repo>@sha256:<digest>`);
     }
     const digest = images && typeof images === "object" ? (images as Record<string, unknown>)[color] : undefined;
     if (typeof digest !== "string" || !DIGEST_PATTERN.test(digest)) {
         throw new CliError(
             `the stack output images has no digest for ${color} (got ${JSON.stringify(digest ?? null)}); ` +
-                `run pulumi up --stack ${stack} first, or pass --digest <repo>@sha256:<digest>`,
+                `run pulumi up --stack ${stack} first, or pass ${flag} <repo>@sha256:<digest>`,
         );
     }
     return digest;

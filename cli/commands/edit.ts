@@ -49,10 +49,15 @@ function peek(opts: StackOptions): SwitchyardConfig | undefined {
 }
 
 /** The digest of `color`'s build slot from the stack output, when that slot is a build; else undefined. */
-function buildDigest(opts: StackOptions, io: Io, color: (cfg: SwitchyardConfig) => Color | undefined): string | undefined {
+function buildDigest(
+    opts: StackOptions,
+    io: Io,
+    color: (cfg: SwitchyardConfig) => Color | undefined,
+    flag: "--digest" | "--live-digest" = "--digest",
+): string | undefined {
     const cfg = peek(opts);
     const c = cfg && color(cfg);
-    return cfg && c && cfg.slots[c]?.kind === "build" ? digestFromStackOutput(opts.stack, opts.dir, c, io.env) : undefined;
+    return cfg && c && cfg.slots[c]?.kind === "build" ? digestFromStackOutput(opts.stack, opts.dir, c, io.env, flag) : undefined;
 }
 
 export function startCommand(
@@ -60,7 +65,8 @@ export function startCommand(
     io: Io,
 ): EditResult {
     // A live build slot is pinned by start; ask pulumi for its digest only then.
-    const liveDigest = opts.liveDigest ?? buildDigest(opts, io, (cfg) => (cfg.strategy === "blue-green" ? cfg.traffic.live : undefined));
+    const liveDigest =
+        opts.liveDigest ?? buildDigest(opts, io, (cfg) => (cfg.strategy === "blue-green" ? cfg.traffic.live : undefined), "--live-digest");
     return edit(opts, io, (cfg) => release.start(cfg, { image: opts.image, build: opts.build, schema: opts.schema, liveDigest }));
 }
 

@@ -3,6 +3,8 @@
  * behaviours of the tool's surface (help, version, stderr, stickiness).
  */
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { RunError } from "@pulumi/pulumi/errors";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/problems";
@@ -94,6 +96,23 @@ describe("release tool messages", () => {
             assert.equal(rollback.code, 0, rollback.err);
             const start = await run(["start", "--stack", "dev", "--image", C, "--dir", dir]);
             assert.equal(start.code, 0, start.err);
+        });
+
+        it("start on a live build with a failing pulumi names --live-digest (the flag start takes), which then works", async () => {
+            const dir = stackDir({ dev: TWO_IMAGES.replace(`image: ${A}`, "build: ./app") });
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.writeFileSync(path.join(dir, "bin", "pulumi"), "#!/bin/sh\necho 'error: no stack named dev' >&2\nexit 255\n", {
+                mode: 0o755,
+            });
+            const env = { PATH: `${path.join(dir, "bin")}${path.delimiter}/usr/bin${path.delimiter}/bin` };
+            const r = await run(["start", "--stack", "dev", "--image", C, "--dir", dir], env);
+            assert.equal(
+                r.err,
+                "switchyard: pulumi stack output images --json --stack dev failed: error: no stack named dev; " +
+                    "pass the digest with --live-digest <repo>@sha256:<digest>",
+            );
+            const again = await run(["start", "--stack", "dev", "--image", C, "--live-digest", A, "--dir", dir], env);
+            assert.equal(again.code, 0, again.err);
         });
 
         it("rolling: start --build keeps the previous digest, so rollback names it; its command works as printed", async () => {
