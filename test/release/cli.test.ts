@@ -295,7 +295,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
     it("lists every command in --help", async () => {
         const r = await run(["--help"]);
         assert.equal(r.code, 0);
-        for (const cmd of ["status", "start", "canary", "flip", "rollback", "finish", "promote", "verify"])
+        for (const cmd of ["status", "start", "canary", "flip", "rollback", "finish", "pin", "promote", "verify"])
             assert.match(r.out, new RegExp(`\\n  ${cmd}\\b`));
     });
 
