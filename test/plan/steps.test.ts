@@ -218,7 +218,12 @@ describe("plan: release steps", () => {
                 );
                 assert.equal(finish.capacity.beyondSteadyState.tasks, 0);
             }),
-            { numRuns: 3, seed: 11 },
+            // One example with every option on (route, stickiness, autoscaling), then a generated one.
+            {
+                numRuns: 2,
+                seed: 11,
+                examples: [[{ desiredCount: 2, cpu: 512, percent: 50, stickiness: 600, route: true, autoscaling: true }]],
+            },
         );
     });
 });
