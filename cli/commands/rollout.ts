@@ -82,7 +82,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     process.once("SIGINT", onInt);
     process.once("SIGTERM", onTerm);
     const clock = deps.clock ?? realClock;
-    const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region: setup.region });
+    const cloudwatch = setup.cloudwatch;
     const sns = topics.length > 0 ? (deps.sns ?? new SNSClient({ region: setup.region })) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
@@ -126,6 +126,7 @@ interface Setup {
     readonly region: string;
     readonly targets: AnalysisTargets;
     readonly topics: readonly string[];
+    readonly cloudwatch: CloudWatchClient;
 }
 
 /** Everything checked before the first edit: the file, the position, git, and the resources in AWS. */
@@ -149,7 +150,7 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps): Promise<Setup> 
     const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region });
     const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
     const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
-    return { cfg, region, targets, topics };
+    return { cfg, region, targets, topics, cloudwatch };
 }
 
 function readConfig(file: StackFile): SwitchyardConfig {

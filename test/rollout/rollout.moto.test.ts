@@ -54,6 +54,8 @@ interface Harness {
     err: string[];
     clock: Clock & { t: number };
     cloudwatch: CloudWatchClient;
+    /** Writes the simulated ALB's metrics (a plain client, not the one under test). */
+    writer: CloudWatchClient;
     sns: SNSClient;
     /** GetMetricData inputs as the command sent them (before the p99 -> Maximum adaptation). */
     metricRequests: GetMetricDataCommandInput[];
@@ -140,6 +142,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
             topicArn: topic.TopicArn!,
             behaviour: HEALTHY,
             cloudwatch: new CloudWatchClient({}),
+            writer: plain,
             sns: new SNSClient({}),
             clock: undefined as unknown as Harness["clock"],
         };
@@ -214,8 +217,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
                 },
             ];
         });
-        if (data.length > 0)
-            await new CloudWatchClient({}).send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
+        if (data.length > 0) await h.writer.send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
     }
 
     const run = (h: Harness, extra: Partial<Parameters<typeof rolloutCommand>[0]> = {}, env: NodeJS.ProcessEnv = {}) =>
