@@ -73,7 +73,8 @@ function buildGone(c: ResourceChange, after: SwitchyardConfig): boolean {
  * production routing. A pin swaps a build for the digest it already runs, so the same holds.
  */
 function candidateOnly(p: PlannedChange): string[] {
-    if (p.kind !== "release" && p.kind !== "promote" && p.kind !== "pin") return [];
+    // With the rolling strategy there is one fleet and no candidate: a release replaces its tasks by design.
+    if ((p.kind !== "release" && p.kind !== "promote" && p.kind !== "pin") || p.after.strategy === "rolling") return [];
     const live = p.after.traffic.live;
     const bad = p.changes.filter(
         (c) => colorOf(c.name) === live || c.name.endsWith("-prod-listener") || c.type === "aws:lb/listenerRule:ListenerRule",

@@ -63,6 +63,18 @@ export function classify(
             summary: `pin: ${live} (live) is pinned to ${buildOf(nowLive)} (was ${buildOf(wasLive)}); traffic unchanged`,
         };
     }
+    if (nowLive && buildOf(wasLive) !== buildOf(nowLive)) {
+        const was = `(was ${buildOf(wasLive)})`;
+        return after.strategy === "rolling"
+            ? {
+                  kind: "release",
+                  summary: `release: ${live} (the only fleet, rolling) gets ${buildOf(nowLive)} ${was}; ECS replaces its tasks in batches`,
+              }
+            : {
+                  kind: "release",
+                  summary: `release into the live colour: ${live} gets ${buildOf(nowLive)} ${was} while it serves production`,
+              };
+    }
     return { kind: "other", summary: "other: no release step; traffic and builds as they were" };
 }
 

@@ -14,7 +14,8 @@ export interface Undo {
 export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, after: SwitchyardConfig, dirArg = ""): Undo {
     const tool = (args: string) => `npm run switchyard -- ${args} --stack ${after.stack}${dirArg}`;
     if (!before) return { command: null, note: "nothing was deployed before; `pulumi destroy` removes the stack" };
-    const candidate = otherColor(after.traffic.live);
+    // The colour a release goes into: the candidate, or with the rolling strategy the one fleet.
+    const candidate = after.strategy === "rolling" ? after.traffic.live : otherColor(after.traffic.live);
     const slot = before.slots[candidate];
     const again = slot?.kind === "image" ? `--image ${slot.image}` : slot ? `--build ${slot.context}` : undefined;
     switch (kind) {
@@ -45,6 +46,9 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
                   : { command: null, note: "the routes were removed: revert the edit (git revert) to restore them" };
         case "release":
         case "promote":
+            if (JSON.stringify(before.slots[candidate]) === JSON.stringify(after.slots[candidate])) {
+                return { command: null, note: "the live colour's build was changed in place: revert the edit (git revert)" };
+            }
             return again
                 ? { command: tool(`start ${again}`), note: `puts ${candidate}'s previous build back; traffic was not moved` }
                 : { command: tool("finish"), note: `${candidate} was empty: scales the new build down; traffic was not moved` };

@@ -73,6 +73,23 @@ describe("plan: hand edits that break an invariant", () => {
         );
     });
 
+    it("a new image in the live slot (not a release step in blue-green) breaks 4", async () => {
+        const plan = await planOf(
+            "prod",
+            prod,
+            edit(prod, "slots", (s) => (s.blue.image = digest("9"))),
+        );
+        assert.equal(
+            plan.summary,
+            "release into the live colour: blue gets web@sha256:999999999999 (was web@sha256:000000000000) while it serves production",
+        );
+        assert.match(
+            plan.violations[0],
+            /^invariant 4: a release may change only the candidate's resources, but it would replace web-blue-task/,
+        );
+        assert.deepEqual(plan.undo, { command: null, note: "the live colour's build was changed in place: revert the edit (git revert)" });
+    });
+
     it("a finish in the same commit as the flip breaks 6 (and 3)", async () => {
         const flippedAndFinished = afterStep("prod", flipped, (c) => release.finish(c));
         const plan = await planOf("prod", started, flippedAndFinished);

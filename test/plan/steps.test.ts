@@ -169,6 +169,28 @@ describe("plan: release steps", () => {
         assert.deepEqual(service.follows, ["web-green-task"]);
     });
 
+    it("rolling strategy: a release replaces the one fleet's tasks, as designed; undo starts the previous digest again", async () => {
+        const rolling: ConfigMap = {
+            "aws:region": "eu-west-1",
+            "switchyard:strategy": "rolling",
+            "switchyard:service": { name: "web", desiredCount: 2 },
+            "switchyard:slots": { blue: { image: digest("a") } },
+            "switchyard:traffic": { live: "blue" },
+        };
+        const plan = await expectStep(
+            "dev",
+            rolling,
+            afterStep("dev", rolling, (c) => release.start(c, { image: digest("b") })),
+            "release",
+        );
+        assert.equal(
+            plan.summary,
+            "release: blue (the only fleet, rolling) gets web@sha256:bbbbbbbbbbbb (was web@sha256:aaaaaaaaaaaa); ECS replaces its tasks in batches",
+        );
+        assert.deepEqual(changeList(plan), ["replace TaskDefinition web-blue-task", "update Service web-blue-svc"]);
+        assert.equal(plan.undo.command, `npm run switchyard -- start --image ${digest("a")} --stack dev`);
+    });
+
     it("generated stacks: start, canary, flip, finish each keep their blast radius", async () => {
         const arbitrary = fc.record({
             desiredCount: fc.integer({ min: 1, max: 4 }),
