@@ -17,6 +17,7 @@
  *   which is what the alarm test uses.
  */
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -306,14 +307,25 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(h.published.at(-1)?.Subject, "switchyard dev: rolled back");
     });
 
-    it("rolls back a candidate whose error rate is above maxErrorRatePercent, with the numbers", async () => {
+    it("rolls back a candidate whose error rate is above maxErrorRatePercent, with the numbers (--commit: one commit per step)", async () => {
         const h = await harness();
+        const git = (...args: string[]) => execFileSync("git", args, { cwd: h.dir, encoding: "utf8" }).trim();
+        git("init", "--quiet");
+        git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "--allow-empty", "-m", "init");
         h.behaviour = { ...HEALTHY, errorPercent: { blue: 0.1, green: 5 } };
-        assert.equal(await run(h), 1);
+        const env = {
+            GIT_AUTHOR_NAME: "t",
+            GIT_AUTHOR_EMAIL: "t@example.com",
+            GIT_COMMITTER_NAME: "t",
+            GIT_COMMITTER_EMAIL: "t@example.com",
+        };
+        assert.equal(await run(h, { commit: true }, env), 1);
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
         assert.deepEqual(h.err, [
             "rolled back at step 1/4 (canary 10): green error rate 5.00% (5 target 5xx of 100 requests) is above maxErrorRatePercent 1%",
         ]);
+        assert.deepEqual(git("log", "--format=%s").split("\n"), ["switchyard(dev): rollback", "switchyard(dev): canary 10", "init"]);
+        assert.equal(git("show", "--name-only", "--format=", "HEAD"), "Pulumi.dev.yaml");
     });
 
     it("rolls back a slow candidate by its p99 against the live colour's (on a terminal: one live line)", async () => {
@@ -372,6 +384,10 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(fs.readFileSync(file, "utf8"), text);
         assert.deepEqual(applied(h), []);
         assert.match(h.err[0], /^switchyard: rollout refused, nothing changed: no candidate: green \(the candidate slot\) is empty/);
+        fs.writeFileSync(file, stackText(STEPS));
+        assert.equal(await run(h, { commit: true }), 2);
+        assert.match(h.err[1], /--commit needs a git checkout, but .* is not inside one/);
+        assert.deepEqual(applied(h), []);
     });
 
     it("measures the time from an alarm turning ALARM to the rollback edit written (real clock, --interval-seconds 1)", async function () {
