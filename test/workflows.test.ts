@@ -476,7 +476,7 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.equal(git(remote, "rev-list", "--count", "main"), "1");
         });
 
-        it("rollout-step.sh (rollout's --apply in deploy.yml) pushes one commit for the step, then runs pulumi up of that stack", () => {
+        it("rollout-step.sh (rollout's --apply in deploy.yml) pushes one commit for the step, runs pulumi up of that stack, then verify", () => {
             const { work, remote } = repoWithRemote();
             const bin = path.join(tmp, "bin");
             mkdirSync(bin);
@@ -486,6 +486,8 @@ describe("GitHub Actions pipeline (.github/)", function () {
                 `#!/bin/sh\necho "$* | $(cat Pulumi.dev.yaml | tr '\\n' ' ')" >> "${tmp}/pulumi.log"\n`,
             );
             chmodSync(path.join(bin, "pulumi"), 0o755);
+            writeFileSync(path.join(bin, "npm"), `#!/bin/sh\necho "npm $*" >> "${tmp}/pulumi.log"\n`);
+            chmodSync(path.join(bin, "npm"), 0o755);
             writeFileSync(path.join(work, "Pulumi.dev.yaml"), "config:\n  percent: 10\n");
             const r = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], {
                 cwd: work,
@@ -496,7 +498,8 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.equal(git(remote, "log", "-1", "--format=%s", "main"), "switchyard(dev): canary 10 [skip ci]");
             assert.equal(
                 readFileSync(path.join(tmp, "pulumi.log"), "utf8"),
-                "up --yes --skip-preview --stack dev --message switchyard rollout: canary 10 | config:   percent: 10 \n",
+                "up --yes --skip-preview --stack dev --message switchyard rollout: canary 10 | config:   percent: 10 \n" +
+                    "npm run switchyard -- verify --stack dev\n",
             );
             const missing = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], { cwd: work, encoding: "utf8" });
             assert.notEqual(missing.status, 0, "without SWITCHYARD_STACK/STEP the script refuses");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The `--apply` of `switchyard rollout` in the deploy workflow: one release step is one commit on
-# main (pushed by commit-step.sh, with its loop guards) and then `pulumi up` of that commit in
-# this same job, so every traffic change is reviewable and revertible in git history.
+# main (pushed by commit-step.sh, with its loop guards), then `pulumi up` of that commit in this
+# same job and `switchyard verify`, so every traffic change is reviewable and revertible in git
+# history and counts only once AWS says what the file says.
 #
 #   SWITCHYARD_STACK, SWITCHYARD_STEP: set by rollout for each step (e.g. dev, "canary 10").
 # A non-zero exit fails the step; rollout then rolls back (by running this script again for the
@@ -13,3 +14,5 @@ step="${SWITCHYARD_STEP:?run me as: switchyard rollout --apply $0}"
 
 "$(dirname "$0")/commit-step.sh" "switchyard($stack): $step" "Pulumi.$stack.yaml"
 pulumi up --yes --skip-preview --stack "$stack" --message "switchyard rollout: $step"
+# The step counts only when AWS now says what the file says (weights, test listener, health).
+npm run switchyard -- verify --stack "$stack"
