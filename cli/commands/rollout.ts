@@ -74,7 +74,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const { cfg, targets, topics } = setup;
     const controller = new AbortController();
     const stop = (signal: string) => {
-        lines.line(`${signal}: stopping after the current apply or poll`);
+        lines.line(`${signal}: stopping after the current apply or poll (send it again to stop at once)`);
         controller.abort();
     };
     const onInt = () => stop("SIGINT");
