@@ -161,7 +161,8 @@ export type ProcessRun = Run & { readonly signal: NodeJS.Signals | null };
  * compiled tree), minus npm's own start-up.
  */
 export function startCli(argv: string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<ProcessRun> } {
-    const child = spawn(process.execPath, [path.join(ROOT, "cli", "launch.js"), ...argv], {
+    const entry = options.as ? [otherUserCli()] : [path.join(ROOT, "cli", "launch.js")];
+    const child = spawn(process.execPath, [...entry, ...argv], {
         cwd: options.cwd ?? ROOT,
         env: options.env ?? process.env,
         ...(options.as ?? {}),
@@ -177,6 +178,41 @@ export function startCli(argv: string[], options: CliOptions = {}): { child: Chi
 }
 
 export const spawnCli = (argv: string[], options: CliOptions = {}): Promise<ProcessRun> => startCli(argv, options).result;
+
+let otherUserEntry: string | undefined;
+
+/**
+ * The launcher's compiled tree, copied into a world-readable folder, for runs as another user: that
+ * user may not be able to enter the checkout (a clone under /root or in a mode-700 temporary
+ * folder). Same compiled files the launcher runs; the one package the editing commands load from
+ * node_modules (proper-lockfile) is bundled beside them, as the launcher does for yaml and commander.
+ */
+function otherUserCli(): string {
+    if (otherUserEntry) return otherUserEntry;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JS, shared with npm run switchyard
+    const { ensureBuilt } = require("../../cli/launch.js") as { ensureBuilt(): string };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-cli-"));
+    created.push(dir);
+    fs.cpSync(ensureBuilt(), dir, { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build tool the launcher uses too
+    require("esbuild").buildSync({
+        entryPoints: [require.resolve("proper-lockfile")],
+        outfile: path.join(dir, "node_modules", "proper-lockfile", "index.js"),
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        logLevel: "error",
+    });
+    const readable = (p: string): void => {
+        const dirent = fs.statSync(p);
+        fs.chmodSync(p, dirent.isDirectory() ? 0o755 : 0o644);
+        if (dirent.isDirectory()) for (const name of fs.readdirSync(p)) readable(path.join(p, name));
+    };
+    readable(dir);
+    otherUserEntry = path.join(dir, "cli", "main.js");
+    return otherUserEntry;
+}
 
 /** A user without privileges, so that file modes apply (root reads and writes anything); undefined when not root. */
 export const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
