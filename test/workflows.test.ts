@@ -414,6 +414,7 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.match(comment, /^- ❌ invariant 3: a flip may change only routing/m);
             assert.match(comment, /^\*\*plan --stack prod exited 1\*\*$/m);
             assert.equal(readFileSync(summary, "utf8"), comment);
+            rmSync(tmp, { recursive: true, force: true });
         });
     });
 

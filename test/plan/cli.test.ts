@@ -23,9 +23,13 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 const git = (dir: string, ...args: string[]) =>
     execFileSync("git", ["-c", "user.name=plan", "-c", "user.email=plan@example.com", ...args], { cwd: dir, stdio: "pipe" });
 
+const made: string[] = [];
+after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
 /** A git repository holding Pulumi.prod.yaml committed as `base`; the working copy is `now`. */
 function repo(base: ConfigMap, now: ConfigMap): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-plan-"));
+    made.push(dir);
     git(dir, "init", "-q");
     fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: base }));
     git(dir, "add", "Pulumi.prod.yaml");
