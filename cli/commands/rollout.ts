@@ -31,6 +31,8 @@ export interface RolloutOptions {
     readonly commit?: boolean;
     /** Overrides analysis.intervalSeconds. */
     readonly intervalSeconds?: number;
+    /** Go past the first pause step this run reaches (a person's approval). */
+    readonly continue?: boolean;
 }
 
 /** What the command uses from its surroundings; tests replace the clock, the clients or the terminal. */
@@ -111,7 +113,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
         signal: controller.signal,
     };
     try {
-        const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds });
+        const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds, continuePastPause: opts.continue });
         lines.end();
         report(outcome, opts.stack, cfg, io);
         return exitCode(outcome);
@@ -208,7 +210,7 @@ function report(outcome: Outcome, stack: string, cfg: SwitchyardConfig, io: Io):
         case "paused":
             io.out(
                 `paused at step ${outcome.step + 1}/${cfg.rollout.steps.length}${outcome.after ? ` after ${outcome.after}` : ""}. ` +
-                    `To continue: ${again} (it applies and bakes ${outcome.after ?? "the current step"} again, then goes on). To roll back: ${undo}`,
+                    `To continue: ${again} --continue (${outcome.after ? `it applies and bakes ${outcome.after} again, then goes past the pause` : "it goes past the pause"}). To roll back: ${undo}`,
             );
             return;
         case "rolled-back":

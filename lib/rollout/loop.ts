@@ -73,7 +73,14 @@ type BakeResult =
     | { readonly kind: "failed"; readonly reason: string }
     | { readonly kind: "interrupted" };
 
-export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSeconds?: number } = {}): Promise<Outcome> {
+export interface RolloutOptions {
+    /** Overrides analysis.intervalSeconds. */
+    readonly intervalSeconds?: number;
+    /** A person approved going on: the first pause this run reaches is passed (every later one stops it). */
+    readonly continuePastPause?: boolean;
+}
+
+export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}): Promise<Outcome> {
     const initial = fx.read();
     const position = rolloutPosition(initial);
     if (!position.ok) return { kind: "refused", reason: position.refusal };
@@ -88,8 +95,12 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
     const notes: string[] = [];
     /** Traffic has moved to the candidate: from here on a failure rolls back. */
     let moved = position.reached >= 0;
-    /** This run wrote an edit: a pause reached after it stops the run. */
-    let wrote = false;
+    /**
+     * A pause is a human gate (like Argo Rollouts' indefinite pause, passed only by an explicit
+     * promote): only --continue passes it, once. Inferring the approval from the file would let a
+     * run resumed after an interrupt just before a pause walk past it unapproved.
+     */
+    let approvals = opts.continuePastPause ? 1 : 0;
 
     const rollback = async (reason: string, step: string): Promise<Outcome> => {
         fx.out(`✗ ${step}: ${reason}; rolling back`);
@@ -147,11 +158,12 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
         for (let i = position.reached + 1; i < total; i++) {
             const step = steps[i];
             if (step.kind === "pause") {
-                if (wrote) {
-                    await fx.notify(`switchyard ${stack}: rollout paused`, `${name(i)}: waiting for a person to run rollout again.`);
+                if (approvals === 0) {
+                    await fx.notify(`switchyard ${stack}: rollout paused`, `${name(i)}: waiting for a person to run rollout --continue.`);
                     return { kind: "paused", step: i, after: i > 0 ? stepLabel(steps[i - 1]) : undefined };
                 }
-                fx.out(`${name(i)}: passed (this run started here)`);
+                approvals--;
+                fx.out(`${name(i)}: passed (--continue)`);
                 continue;
             }
             const edited = fx.edit(step);
@@ -159,7 +171,6 @@ export async function runRollout(fx: RolloutEffects, opts: { readonly intervalSe
                 if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
                 return { kind: "refused", reason: edited.refusal };
             }
-            wrote ||= edited.changed;
             if (step.kind !== "finish") moved = true;
             await fx.notify(
                 `switchyard ${stack}: ${stepLabel(step)}`,

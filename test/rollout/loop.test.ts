@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { RawConfig, SwitchyardConfig, parseConfig } from "../../lib/config";
 import * as release from "../../lib/release";
 import { Sample } from "../../lib/rollout/analysis";
-import { EditRequest, Outcome, RolloutEffects, exitCode, runRollout } from "../../lib/rollout/loop";
+import { EditRequest, Outcome, RolloutEffects, RolloutOptions, exitCode, runRollout } from "../../lib/rollout/loop";
 import { rolloutPosition } from "../../lib/rollout/position";
 
 const img = (c: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${c.repeat(64)}`;
@@ -70,7 +70,13 @@ function sampleFor(poll: Poll, watched: "blue" | "green", baseline: "blue" | "gr
 }
 
 /** Runs the loop on an in-memory stack file with scripted applies (true = ok) and polls. */
-async function run(raw0: RawConfig, applies: boolean[], polls: Poll[], readsBeforeBreaking = Infinity): Promise<Run> {
+async function run(
+    raw0: RawConfig,
+    applies: boolean[],
+    polls: Poll[],
+    readsBeforeBreaking = Infinity,
+    options: RolloutOptions = {},
+): Promise<Run> {
     let raw = raw0;
     let t = 0;
     let reads = 0;
@@ -122,7 +128,7 @@ async function run(raw0: RawConfig, applies: boolean[], polls: Poll[], readsBefo
         },
         signal: new AbortController().signal,
     };
-    const outcome = await runRollout(fx);
+    const outcome = await runRollout(fx, options);
     return { ...r, outcome, raw };
 }
 
@@ -177,7 +183,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
     });
 
     it("extends a bake with too few requests once, then passes on alarms alone and says so", async () => {
-        const r = await run(startRaw(STEP_LISTS.noFinish, "start"), [], Array(40).fill("quiet"));
+        const r = await run(startRaw(STEP_LISTS.noFinish, "start"), [], Array(40).fill("quiet"), Infinity, { continuePastPause: true });
         assert.equal(r.outcome.kind, "done");
         assert.ok(
             r.lines.includes("! step 2/4 (canary 5): fewer than minRequests 50 requests so far; extending the bake by up to 60 s"),
@@ -189,11 +195,16 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         ]);
     });
 
-    it("stops at a pause it reaches after an edit, and a second run passes the pause after baking the step again", async () => {
+    it("stops at a pause; only --continue passes it, once, after baking the step before it again", async () => {
         const first = await run(startRaw(STEP_LISTS.design, "start"), [], []);
         assert.deepEqual(first.outcome, { kind: "paused", step: 2, after: "canary 50" });
         assert.equal(traffic(first.raw).canary?.percent, 50);
-        const second = await run(first.raw, [], []);
+        // Run again without approval (e.g. a runner that died in the bake before the pause): it bakes again and stops again.
+        const again = await run(first.raw, [], []);
+        assert.deepEqual(again.outcome, { kind: "paused", step: 2, after: "canary 50" });
+        assert.deepEqual(again.applies, ["canary 50 (again)"]);
+        assert.deepEqual(again.edits, []);
+        const second = await run(first.raw, [], [], Infinity, { continuePastPause: true });
         assert.equal(second.outcome.kind, "done");
         assert.deepEqual(second.applies, ["canary 50 (again)", "flip", "finish"]);
         assert.deepEqual(
@@ -204,6 +215,16 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         const third = await run(second.raw, [], []);
         assert.equal(third.outcome.kind, "refused");
         assert.equal(exitCode(third.outcome), 2);
+    });
+
+    it("a pause before any traffic moved stops the first run without an edit; --continue passes only that one", async () => {
+        const steps = [{ pause: true }, { canary: 10, bakeSeconds: 60 }, { pause: true }, { flip: true, bakeSeconds: 60 }];
+        const first = await run(startRaw(steps, "start"), [], []);
+        assert.deepEqual(first.outcome, { kind: "paused", step: 0, after: undefined });
+        assert.deepEqual(first.edits, []);
+        const second = await run(first.raw, [], [], Infinity, { continuePastPause: true });
+        assert.deepEqual(second.outcome, { kind: "paused", step: 2, after: "canary 10" });
+        assert.deepEqual(second.applies, ["canary 10"]);
     });
 
     it("rolls back when an apply fails after traffic moved, and refuses nothing before it", async () => {
@@ -236,11 +257,12 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
                 fc.array(fc.constantFrom<Poll>("healthy", "healthy", "healthy", "alarm", "errors", "slow", "quiet", "unreadable"), {
                     maxLength: 80,
                 }),
-                async (list, at, applies, polls) => {
+                fc.boolean(),
+                async (list, at, applies, polls, continuePastPause) => {
                     const steps = STEP_LISTS[list];
                     const raw0 = startRaw(steps, at);
                     if (!rolloutPosition(parseConfig(raw0, "dev")).ok) return;
-                    const r = await run(raw0, [...applies], [...polls]);
+                    const r = await run(raw0, [...applies], [...polls], Infinity, { continuePastPause });
                     const t = traffic(r.raw);
                     const s = slots(r.raw);
                     const hasFinish = steps.some((x) => "finish" in (x as object));
