@@ -418,7 +418,11 @@ export function finish(cfg: SwitchyardConfig): StepResult {
         edits,
         `${old} (${describeSlot(slot)}, ${why}) is scaled down to ${cfg.service.idleCount} tasks (idle)` +
             `${cfg.traffic.previous ? "; it is no longer a rollback target" : ""}. ` +
-            next(cfg, "then start the next release when ready"),
+            (cfg.service.autoscaling
+                ? // Autoscaling changed the task count outside Pulumi's state (desiredCount is ignored while
+                  // autoscaled); without a refresh the state may already say idleCount and nothing scales down.
+                  `Next: pulumi up --refresh --stack ${cfg.stack}, then start the next release when ready`
+                : next(cfg, "then start the next release when ready")),
     );
 }
 

@@ -502,6 +502,17 @@ describe("GitHub Actions pipeline (.github/)", function () {
                 "up --yes --skip-preview --stack dev --message switchyard rollout: canary 10 | config:   percent: 10 \n" +
                     "npm run switchyard -- verify --stack dev\n",
             );
+            // finish refreshes first (an autoscaled colour's real task count is not in the state).
+            const finish = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], {
+                cwd: work,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SWITCHYARD_STACK: "dev", SWITCHYARD_STEP: "finish" },
+            });
+            assert.equal(finish.status, 0, finish.stdout + finish.stderr);
+            assert.match(
+                readFileSync(path.join(tmp, "pulumi.log"), "utf8"),
+                /^up --yes --skip-preview --refresh --stack dev --message switchyard rollout: finish \|/m,
+            );
             const missing = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], { cwd: work, encoding: "utf8" });
             assert.notEqual(missing.status, 0, "without SWITCHYARD_STACK/STEP the script refuses");
         });

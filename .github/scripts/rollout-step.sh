@@ -13,6 +13,10 @@ stack="${SWITCHYARD_STACK:?run me as: switchyard rollout --apply $0}"
 step="${SWITCHYARD_STEP:?run me as: switchyard rollout --apply $0}"
 
 "$(dirname "$0")/commit-step.sh" "switchyard($stack): $step" "Pulumi.$stack.yaml"
-pulumi up --yes --skip-preview --stack "$stack" --message "switchyard rollout: $step"
+# finish refreshes first: while autoscaled, the old colour's desiredCount was ignored, so the state
+# may hold the count it will be scaled to and pulumi would see no change without the real count.
+refresh=()
+if [ "$step" = finish ]; then refresh=(--refresh); fi
+pulumi up --yes --skip-preview "${refresh[@]}" --stack "$stack" --message "switchyard rollout: $step"
 # The step counts only when AWS now says what the file says (weights, test listener, health).
 npm run switchyard -- verify --stack "$stack"

@@ -64,7 +64,9 @@ export function automationApply(opts: ApplyOptions): Apply {
         const flushOut = lineSplitter(opts.out);
         const flushErr = lineSplitter(opts.out);
         try {
-            await stack.up({ onOutput: flushOut, onError: flushErr, message: `switchyard rollout: ${label}` });
+            // finish refreshes first: while autoscaled, a colour's desiredCount is ignored and the state keeps
+            // the count from before (often 0), so without the real count there may be no diff to scale it down.
+            await stack.up({ onOutput: flushOut, onError: flushErr, message: `switchyard rollout: ${label}`, refresh: label === "finish" });
         } catch (e) {
             throw new Error(`pulumi up --stack ${opts.stack} failed: ${errorLines(e)}`, { cause: e });
         } finally {

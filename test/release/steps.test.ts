@@ -313,6 +313,18 @@ describe("release steps", () => {
             const next = applied(r, res).cfg;
             assert.equal(next.slots.blue?.idle, true);
             assert.equal(next.traffic.previous, undefined);
+            assert.match((res as { summary: string }).summary, /Next: pulumi up --stack dev, then start the next release when ready$/);
+        });
+        it("with autoscaling, says to apply with --refresh (the state may hold the old colour's count from before it was autoscaled)", () => {
+            const r = raw({
+                service: { name: "web", desiredCount: 2, minHealthyTargets: 2, autoscaling: { min: 2, max: 6, cpuPercent: 60 } },
+                slots: { blue: { image: A }, green: { image: B } },
+                traffic: { live: "green", previous: "blue" },
+            });
+            assert.match(
+                (release.finish(cfg(r)) as { summary: string }).summary,
+                /Next: pulumi up --refresh --stack dev, then start the next release when ready$/,
+            );
         });
         it("refuses while the candidate has traffic", () => {
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } }));

@@ -63,6 +63,7 @@ describe("rollout apply (lib/rollout/apply.ts)", function () {
         });
         await apply("canary 10");
         await apply("flip");
+        await apply("finish");
         const real = fs.realpathSync(project);
         const made = calls().filter(([, args]) => args !== "version");
         assert.deepEqual(made, [
@@ -73,6 +74,14 @@ describe("rollout apply (lib/rollout/apply.ts)", function () {
             [real, "stack history --json --show-secrets --page-size 1 --page 1 --stack dev --non-interactive"],
             // The stack is selected once per rollout, then each step is one up.
             [real, "up --yes --skip-preview --message switchyard rollout: flip --exec-kind auto.local --stack dev --non-interactive"],
+            [real, "stack output --json --stack dev --non-interactive"],
+            [real, "stack output --json --show-secrets --stack dev --non-interactive"],
+            [real, "stack history --json --show-secrets --page-size 1 --page 1 --stack dev --non-interactive"],
+            // finish refreshes: the state may hold an autoscaled colour's old count (desiredCount was ignored).
+            [
+                real,
+                "up --yes --skip-preview --message switchyard rollout: finish --refresh --exec-kind auto.local --stack dev --non-interactive",
+            ],
             [real, "stack output --json --stack dev --non-interactive"],
             [real, "stack output --json --show-secrets --stack dev --non-interactive"],
             [real, "stack history --json --show-secrets --page-size 1 --page 1 --stack dev --non-interactive"],
