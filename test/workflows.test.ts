@@ -339,7 +339,9 @@ describe("GitHub Actions pipeline (.github/)", function () {
                 const order = steps
                     .map((s) => String(s.with?.args ?? s.run ?? ""))
                     .map((t) =>
-                        /npm run switchyard -- rollout --stack (\w+) --apply \.github\/scripts\/rollout-step\.sh \|\| status=\$\?/.test(t)
+                        /npm run switchyard -- rollout --stack (\w+) --apply \.github\/scripts\/rollout-step\.sh \$CONTINUE \|\| status=\$\?/.test(
+                            t,
+                        )
                             ? `rollout ${/--stack (\w+)/.exec(t)![1]}`
                             : /promote --from dev --to prod/.test(t)
                               ? "promote"
@@ -351,6 +353,11 @@ describe("GitHub Actions pipeline (.github/)", function () {
                     )
                     .filter(Boolean);
                 assert.deepEqual(order, [...(stack === "prod" ? ["promote"] : []), `rollout ${stack}`, `rollback ${stack}`], jobName);
+                // --continue (a person's approval to pass a pause) only from a run started by hand with continue_past_pause.
+                const rollout = deploy.jobs[jobName].steps!.find((s) => (s as { id?: string }).id === "rollout") as Step & {
+                    env?: Record<string, string>;
+                };
+                assert.equal(rollout.env?.CONTINUE, "${{ inputs.continue_past_pause && '--continue' || '' }}");
                 const net = deploy.jobs[jobName].steps!.find((s) => s.with?.args === `rollback --stack ${stack}`) as Step & { if?: string };
                 // rollout exits 1 after rolling back itself and 2 when it changed nothing: the net is for anything else.
                 assert.equal(
