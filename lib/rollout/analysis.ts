@@ -10,8 +10,14 @@ export interface ColorSample {
     readonly color: Color;
     /** RequestCount, Sum. */
     readonly requests: number;
-    /** HTTPCode_Target_5XX_Count, Sum. */
-    readonly errors: number;
+    /** HTTPCode_Target_5XX_Count, Sum: the 5xx responses the targets sent. */
+    readonly target5xx: number;
+    /**
+     * TargetConnectionErrorCount, Sum: connections the load balancer could not establish with a
+     * target (tasks refusing or resetting connections, crashed). The ALB answers those requests
+     * with its own 5xx, which HTTPCode_Target_5XX_Count leaves out; both count as errors.
+     */
+    readonly connectionErrors: number;
     /** TargetResponseTime p99, seconds; undefined when CloudWatch has no datapoint. */
     readonly p99?: number;
 }
@@ -53,7 +59,7 @@ export function judge(sample: Sample, settings: AnalysisSettings): Verdict {
     const rate = errorRate(watched);
     if (rate > settings.maxErrorRatePercent) {
         return failed(
-            `${watched.color} error rate ${pct(rate)} (${watched.errors} target 5xx of ${watched.requests} requests) ` +
+            `${watched.color} error rate ${pct(rate)} (${watched.target5xx} target 5xx and ${watched.connectionErrors} connection errors of ${watched.requests} requests) ` +
                 `is above maxErrorRatePercent ${settings.maxErrorRatePercent}%`,
         );
     }
@@ -64,7 +70,7 @@ export function judge(sample: Sample, settings: AnalysisSettings): Verdict {
         if (base > 0 && rate > settings.maxErrorRateRatio * base) {
             return failed(
                 `${watched.color} error rate ${pct(rate)} is ${ratio(rate / base)} ${comparable.color}'s ${pct(base)} ` +
-                    `(${watched.errors} of ${watched.requests} vs ${comparable.errors} of ${comparable.requests}); ` +
+                    `(${errors(watched)} of ${watched.requests} vs ${errors(comparable)} of ${comparable.requests}); ` +
                     `maxErrorRateRatio is ${settings.maxErrorRateRatio}`,
             );
         }
@@ -81,7 +87,7 @@ export function judge(sample: Sample, settings: AnalysisSettings): Verdict {
     return { kind: "healthy" };
 }
 
-/** One progress line's analysis part: requests, error rate and p99 against the baseline, alarms. */
+/** One progress line's analysis part: requests, error rate (target 5xx and connection errors) and p99 against the baseline, alarms. */
 export function describeSample(sample: Sample, settings: AnalysisSettings): string {
     const { watched, baseline } = sample;
     const vs = (mine: string, theirs: string | undefined) => (baseline && theirs !== undefined ? `${mine} vs ${theirs}` : mine);
@@ -94,14 +100,19 @@ export function describeSample(sample: Sample, settings: AnalysisSettings): stri
     const enough = watched.requests >= settings.minRequests;
     return [
         `${watched.color} ${watched.requests} req${enough ? "" : ` (< minRequests ${settings.minRequests}: rates not judged yet)`}`,
-        `5xx ${vs(watched.requests > 0 ? pct(errorRate(watched)) : "-", baseline && baseline.requests > 0 ? pct(errorRate(baseline)) : "-")}`,
+        `errors ${vs(watched.requests > 0 ? pct(errorRate(watched)) : "-", baseline && baseline.requests > 0 ? pct(errorRate(baseline)) : "-")}`,
         `p99 ${vs(watched.p99 !== undefined ? secs(watched.p99) : "-", baseline ? (baseline.p99 !== undefined ? secs(baseline.p99) : "-") : undefined)}`,
         alarms,
     ].join(" · ");
 }
 
+/** Target 5xx and connection errors: every failed request the window can attribute to this colour. */
+function errors(s: ColorSample): number {
+    return s.target5xx + s.connectionErrors;
+}
+
 function errorRate(s: ColorSample): number {
-    return s.requests > 0 ? (100 * s.errors) / s.requests : 0;
+    return s.requests > 0 ? (100 * errors(s)) / s.requests : 0;
 }
 
 const failed = (reason: string): Verdict => ({ kind: "failed", reason });

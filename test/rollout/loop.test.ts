@@ -55,11 +55,12 @@ function startRaw(steps: unknown[], at: "start" | "canary" | "flipped"): RawConf
 
 function sampleFor(poll: Poll, watched: "blue" | "green", baseline: "blue" | "green" | undefined): Sample {
     if (poll === "unreadable") throw new Error("ThrottlingException: Rate exceeded");
-    const base = baseline ? { color: baseline, requests: 9000, errors: 9, p99: 0.1 } : undefined;
+    const base = baseline ? { color: baseline, requests: 9000, target5xx: 9, connectionErrors: 0, p99: 0.1 } : undefined;
     const mine = {
         color: watched,
         requests: poll === "quiet" ? 3 : 1000,
-        errors: poll === "errors" ? 50 : 0,
+        target5xx: poll === "errors" ? 50 : 0,
+        connectionErrors: 0,
         p99: poll === "slow" ? 1.2 : 0.1,
     };
     return {
@@ -147,7 +148,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.equal(r.lines.filter((l) => l.startsWith("step 2/3 (flip)")).length, 11);
         assert.match(
             r.lines[0],
-            /^step 1\/3 \(canary 10\) 0:00\/5:00 · green 1000 req · 5xx 0\.00% vs 0\.10% · p99 0\.100 s vs 0\.100 s · alarms ok \(1\)$/,
+            /^step 1\/3 \(canary 10\) 0:00\/5:00 · green 1000 req · errors 0\.00% vs 0\.10% · p99 0\.100 s vs 0\.100 s · alarms ok \(1\)$/,
         );
     });
 
@@ -172,7 +173,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(r.outcome, {
             kind: "rolled-back",
             step: "step 2/3 (flip)",
-            reason: "green error rate 5.00% (50 target 5xx of 1000 requests) is above maxErrorRatePercent 1%",
+            reason: "green error rate 5.00% (50 target 5xx and 0 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
         });
         assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });

@@ -42,10 +42,17 @@ const SERVICE = "web";
 
 /** Traffic the simulated ALB serves per minute, split by the stack file's weights. */
 interface Behaviour {
+    /** Target 5xx (HTTPCode_Target_5XX_Count). */
     readonly errorPercent: Record<Color, number>;
+    /** Connections the ALB could not open to the tasks (TargetConnectionErrorCount). */
+    readonly connectionErrorPercent: Record<Color, number>;
     readonly latency: Record<Color, number>;
 }
-const HEALTHY: Behaviour = { errorPercent: { blue: 0.1, green: 0.1 }, latency: { blue: 0.1, green: 0.1 } };
+const HEALTHY: Behaviour = {
+    errorPercent: { blue: 0.1, green: 0.1 },
+    connectionErrorPercent: { blue: 0, green: 0 },
+    latency: { blue: 0.1, green: 0.1 },
+};
 const PER_MINUTE = 2000;
 
 interface Harness {
@@ -211,6 +218,12 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
                     Value: Math.round((requests * h.behaviour.errorPercent[color]) / 100),
                 },
                 {
+                    MetricName: "TargetConnectionErrorCount",
+                    Dimensions,
+                    Timestamp,
+                    Value: Math.round((requests * h.behaviour.connectionErrorPercent[color]) / 100),
+                },
+                {
                     MetricName: "TargetResponseTime",
                     Dimensions,
                     Timestamp,
@@ -247,10 +260,12 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(h.calls.length, 1 + 9 * 2, `one DescribeAlarms for the topics, then 2 calls per poll: ${h.calls.join(", ")}`);
         assert.equal(h.calls.filter((c) => c === "GetMetricDataCommand").length, 9);
         assert.ok(
-            h.out.includes("step 2/4 (canary 50) 1:00/1:00 · green 1100 req · 5xx 0.18% vs 0.16% · p99 0.100 s vs 0.100 s · alarms ok (3)"),
+            h.out.includes(
+                "step 2/4 (canary 50) 1:00/1:00 · green 1100 req · errors 0.18% vs 0.16% · p99 0.100 s vs 0.100 s · alarms ok (3)",
+            ),
             h.out.join("\n"),
         );
-        // The request as sent: both colours' target groups, three metrics, dimensions {LoadBalancer, TargetGroup}.
+        // The request as sent: both colours' target groups, four metrics, dimensions {LoadBalancer, TargetGroup}.
         const first = h.metricRequests[0];
         assert.deepEqual(
             first.MetricDataQueries!.map((q) => [
@@ -261,7 +276,8 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
             ]),
             (["blue", "green"] as const).flatMap((c) => [
                 [`requests_${c}`, "RequestCount", "Sum", ["LoadBalancer", "TargetGroup"]],
-                [`errors_${c}`, "HTTPCode_Target_5XX_Count", "Sum", ["LoadBalancer", "TargetGroup"]],
+                [`target5xx_${c}`, "HTTPCode_Target_5XX_Count", "Sum", ["LoadBalancer", "TargetGroup"]],
+                [`connerrors_${c}`, "TargetConnectionErrorCount", "Sum", ["LoadBalancer", "TargetGroup"]],
                 [`p99_${c}`, "TargetResponseTime", "p99", ["LoadBalancer", "TargetGroup"]],
             ]),
         );
@@ -322,10 +338,20 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(await run(h, { commit: true }, env), 1);
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
         assert.deepEqual(h.err, [
-            "rolled back at step 1/4 (canary 10): green error rate 5.00% (5 target 5xx of 100 requests) is above maxErrorRatePercent 1%",
+            "rolled back at step 1/4 (canary 10): green error rate 5.00% (5 target 5xx and 0 connection errors of 100 requests) is above maxErrorRatePercent 1%",
         ]);
         assert.deepEqual(git("log", "--format=%s").split("\n"), ["switchyard(dev): rollback", "switchyard(dev): canary 10", "init"]);
         assert.equal(git("show", "--name-only", "--format=", "HEAD"), "Pulumi.dev.yaml");
+    });
+
+    it("rolls back a candidate whose tasks refuse connections (ALB-generated errors, no target 5xx)", async () => {
+        const h = await harness();
+        h.behaviour = { ...HEALTHY, errorPercent: { blue: 0.1, green: 0 }, connectionErrorPercent: { blue: 0, green: 8 } };
+        assert.equal(await run(h), 1);
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
+        assert.deepEqual(h.err, [
+            "rolled back at step 1/4 (canary 10): green error rate 8.00% (0 target 5xx and 8 connection errors of 100 requests) is above maxErrorRatePercent 1%",
+        ]);
     });
 
     it("rolls back a slow candidate by its p99 against the live colour's (on a terminal: one live line)", async () => {
