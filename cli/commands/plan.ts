@@ -11,6 +11,8 @@ import { Document } from "yaml";
 import { SwitchyardConfig, parseConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/problems";
 import { Plan, Side, buildPlan } from "../../lib/plan/plan";
+import { buildAssumptions } from "../../lib/plan/builds";
+import type { BuildAssumption } from "../../lib/program/mocks";
 import { planJson, planMarkdown, planText } from "../../lib/plan/render";
 import { CliError, loadStackFile, parseStackText, readRaw } from "../stackFile";
 
@@ -63,9 +65,13 @@ async function makePlan(opts: PlanOptions): Promise<Plan> {
     // Loaded only now: @pulumi/pulumi is heavy, and other commands must start fast.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { evaluate } = require("../../lib/program/evaluate") as typeof import("../../lib/program/evaluate");
-    const side = async (l: Loaded): Promise<Side> => ({ config: l.config, resources: (await evaluate(opts.stack, l.configMap)).resources });
-    const beforeSide = before ? await side(before) : undefined;
-    const afterSide = await side(after);
+    const builds = buildAssumptions(before?.config, after.config);
+    const side = async (l: Loaded, build: BuildAssumption): Promise<Side> => ({
+        config: l.config,
+        resources: (await evaluate(opts.stack, l.configMap, build)).resources,
+    });
+    const beforeSide = before ? await side(before, builds.before) : undefined;
+    const afterSide = await side(after, builds.after);
     const dirArg = path.resolve(opts.dir) === process.cwd() ? "" : ` --dir ${opts.dir}`;
     return buildPlan({
         baseLabel: before?.label ?? "none (nothing deployed)",

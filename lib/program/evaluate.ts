@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { Recorded, registered, resetRecorded, settle, useStack } from "./mocks";
+import { BuildAssumption, Recorded, assumeBuild, registered, resetRecorded, settle, useStack } from "./mocks";
 
 /**
  * The program's entry point, two folders up from this file. Resolved without an extension so
@@ -28,8 +28,9 @@ export interface Evaluation {
  * Runs the program afresh for `stack` with a stack file's `config:` map and waits for every
  * registration. A configuration error rejects with the program's own error (a ConfigError).
  */
-export async function evaluate(stack: string, config: Record<string, unknown>): Promise<Evaluation> {
+export async function evaluate(stack: string, config: Record<string, unknown>, build: BuildAssumption = {}): Promise<Evaluation> {
     await useStack(stack);
+    assumeBuild(build);
     pulumi.runtime.setAllConfig(flatten(config));
     resetRecorded();
     // Only index reads config; components and lib are pure on load, so they stay cached.

@@ -23,6 +23,25 @@ export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 const FAKE_DIGEST = "sha256:" + "d".repeat(64);
 
+/**
+ * What a build pushed, which nothing offline can know. `plan` states an assumption here when a
+ * change pins a build slot: that the build produced exactly the digest it is pinned to (which is
+ * what pin, start and flip read from the stack's `images` output).
+ */
+export interface BuildAssumption {
+    /** The stack's ECR repository URL, `<registry>/<name>`; default `<account>.dkr.ecr.<region>.amazonaws.com/<logical name>`. */
+    readonly repositoryUrl?: string;
+    /** The digest a build pushes, `sha256:<64 hex>`; default a fixed fake one. */
+    readonly digest?: string;
+}
+
+let assumption: BuildAssumption = {};
+
+/** Sets the build assumption for the next evaluations (lib/program/evaluate.ts sets it for each one). */
+export function assumeBuild(next: BuildAssumption): void {
+    assumption = next;
+}
+
 /** Computed outputs per resource type, the way AWS would fill them in. */
 function computed(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     const arn = `arn:aws:${type.split(":")[1]?.split("/")[0] ?? "x"}:${REGION}:${ACCOUNT}:${name}`;
@@ -31,16 +50,14 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
             return { arn, dnsName: `${name}-123.${REGION}.elb.amazonaws.com`, arnSuffix: `app/${name}/abc`, zoneId: "Z32O12XQLNTSW2" };
         case "aws:lb/targetGroup:TargetGroup":
             return { arn, arnSuffix: `targetgroup/${name}/def`, name: `${name}-tg` };
-        case "aws:ecr/repository:Repository":
+        case "aws:ecr/repository:Repository": {
             // The ARN as ECR forms it (lib/images.ts derives the same one from an image reference).
-            return {
-                arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`,
-                repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`,
-                registryId: ACCOUNT,
-                name,
-            };
+            const repositoryUrl = assumption.repositoryUrl ?? `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`;
+            const repoName = repositoryUrl.slice(repositoryUrl.indexOf("/") + 1);
+            return { arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${repoName}`, repositoryUrl, registryId: ACCOUNT, name: repoName };
+        }
         case "docker:index/image:Image":
-            return { repoDigest: `${String(inputs.imageName).split(":")[0]}@${FAKE_DIGEST}` };
+            return { repoDigest: `${String(inputs.imageName).split(":")[0]}@${assumption.digest ?? FAKE_DIGEST}` };
         case "aws:ecs/service:Service":
             return { arn, name: `${name}-svc` };
         case "aws:ecs/cluster:Cluster":

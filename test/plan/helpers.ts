@@ -6,14 +6,20 @@ import { SwitchyardConfig, parseConfig } from "../../lib/config";
 import { Plan, Side, buildPlan } from "../../lib/plan/plan";
 import { StepResult, runStep } from "../../lib/release";
 import { evaluate } from "../helpers/program";
+import { buildAssumptions } from "../../lib/plan/builds";
+import type { BuildAssumption } from "../../lib/program/mocks";
 
 export type ConfigMap = Record<string, unknown>;
 
 const PREFIX = "switchyard:";
 export const ROOT = path.resolve(__dirname, "../..");
 
-/** The digest the mocks give a build pushed to the stack's repository (what `pulumi stack output images` says). */
-export const BUILT = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-image-repo@sha256:${"d".repeat(64)}`;
+/**
+ * A build's digest as `pulumi stack output images` would give it: the stack's auto-named repository
+ * and a digest the mocks never produce themselves, so a pin is planned through the plan's build
+ * assumption (lib/plan/builds.ts), as for a real stack.
+ */
+export const BUILT = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web-image-repo-5f3c2a1@sha256:${"9".repeat(64)}`;
 export const digest = (hex: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${hex.repeat(64)}`;
 
 export function committed(stack: string): ConfigMap {
@@ -40,10 +46,10 @@ export function afterStep(stack: string, map: ConfigMap, step: (cfg: SwitchyardC
 
 const evaluations = new Map<string, Side>();
 
-async function side(stack: string, map: ConfigMap): Promise<Side> {
-    const key = `${stack}\n${JSON.stringify(map)}`;
+async function side(stack: string, map: ConfigMap, build: BuildAssumption): Promise<Side> {
+    const key = `${stack}\n${JSON.stringify(map)}\n${JSON.stringify(build)}`;
     if (!evaluations.has(key)) {
-        evaluations.set(key, { config: configOf(stack, map), resources: (await evaluate(stack, map)).resources });
+        evaluations.set(key, { config: configOf(stack, map), resources: (await evaluate(stack, map, build)).resources });
     }
     return evaluations.get(key)!;
 }
@@ -54,10 +60,12 @@ export async function planOf(
     after: ConfigMap,
     liveElsewhere?: ReadonlyMap<string, string>,
 ): Promise<Plan> {
+    // The same assumption about builds as the plan command (lib/plan/builds.ts).
+    const builds = buildAssumptions(before ? configOf(stack, before) : undefined, configOf(stack, after));
     return buildPlan({
         baseLabel: before ? "base" : "none",
-        before: before ? await side(stack, before) : undefined,
-        after: await side(stack, after),
+        before: before ? await side(stack, before, builds.before) : undefined,
+        after: await side(stack, after, builds.after),
         liveElsewhere,
     });
 }

@@ -93,15 +93,14 @@ describe("plan: release steps", () => {
         );
         assert.deepEqual(changeList(pin), ["delete Image web-image-image", "delete RandomId web-image-build"]);
         assert.equal(pin.undo.note, "pinning changes no routing and no running build; nothing to undo");
-        const wrongPin = await planOf(
+        // Offline, what a build pushed is unknown: plan assumes it is the digest the change pins (any
+        // repository and digest), so the same pin plans the same way whatever the digest is.
+        const otherPin = await planOf(
             "dev",
             dev,
             afterStep("dev", dev, (c) => release.pin(c, { digest: digest("7") })),
         );
-        assert.match(
-            wrongPin.violations[0],
-            /^invariant 4: a pin may change only the candidate's resources, but it would .*replace web-green-task .*\(green is live\)$/,
-        );
+        assert.deepEqual([otherPin.violations, changeList(otherPin)], [[], changeList(pin)]);
 
         const prod = committed("prod");
         const promoted = afterStep("prod", prod, (c) => release.promote(configOf("dev", flipped), c));
