@@ -164,6 +164,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
 /** Runs the tool for this process: arguments from process.argv, the result in process.exitCode. */
 export function runProcess(): void {
+    // A reader that stops early (`| head`) closes the pipe: stop quietly, as other command-line tools do.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+        process.exit(process.exitCode ?? 0);
+    });
     main(process.argv.slice(2)).then(
         (code) => {
             process.exitCode = code;
