@@ -131,6 +131,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .option("--apply <command>", "apply each step with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP)")
         .option("--commit", "git commit the stack file after each step: switchyard(<stack>): <step>")
         .option("--continue", "a person's approval: go past the first pause step this run reaches")
+        .option("--digest <ref>", "when the candidate is a build: the digest it was pushed as (default: pulumi stack output images)")
         .option("--interval-seconds <n>", "poll every n seconds (overrides analysis.intervalSeconds)", (value: string) => {
             if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError("must be a whole number from 1.");
             return Number(value);

@@ -11,7 +11,8 @@ import * as path from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { SwitchyardConfig, parseConfig } from "../../lib/config";
+import { DIGEST_PATTERN, SwitchyardConfig, parseConfig } from "../../lib/config";
+import { candidateColor } from "../../lib/traffic";
 import { ConfigError } from "../../lib/problems";
 import { AwsError } from "../../lib/aws/errors";
 import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample } from "../../lib/aws/analysis";
@@ -21,6 +22,7 @@ import { Clock, EditRequest, Outcome, RolloutEffects, exitCode, runRollout } fro
 import { rolloutPosition, stepLabel } from "../../lib/rollout/position";
 import { CliError, StackFile, loadStackFile } from "../stackFile";
 import { Io, canaryCommand, finishCommand, flipCommand, rollbackCommand } from "./edit";
+import { digestFromStackOutput } from "./digest";
 
 export interface RolloutOptions {
     readonly stack: string;
@@ -33,6 +35,8 @@ export interface RolloutOptions {
     readonly intervalSeconds?: number;
     /** Go past the first pause step this run reaches (a person's approval). */
     readonly continue?: boolean;
+    /** The digest a candidate `build` slot was pushed as, for its flip (default: pulumi stack output images). */
+    readonly digest?: string;
 }
 
 /** What the command uses from its surroundings; tests replace the clock, the clients or the terminal. */
@@ -62,10 +66,11 @@ export const realClock: Clock = {
 
 export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: RolloutDeps = {}): Promise<number> {
     const lines = progressLines(io, deps.live);
-    const say = { ...io, out: lines.line };
+    // Each step's summary without its "Next: pulumi up …" advice: rollout applies the step itself.
+    const say = { ...io, out: (line: string) => lines.line(line.replace(/ Next: .*$/, "")) };
     let setup: Setup;
     try {
-        setup = await prepare(opts, deps);
+        setup = await prepare(opts, deps, io.env);
     } catch (e) {
         if (e instanceof CliError || e instanceof ConfigError || e instanceof AwsError) {
             io.err(`switchyard: rollout refused, nothing changed: ${e.message}`);
@@ -88,7 +93,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const sns = topics.length > 0 ? (deps.sns ?? new SNSClient({ region: setup.region })) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
-    const target = { stack: opts.stack, dir: opts.dir };
+    const target = { stack: opts.stack, dir: opts.dir, digest: setup.candidateDigest };
 
     const fx: RolloutEffects = {
         read: () => readConfig(loadStackFile(opts.dir, opts.stack)),
@@ -129,15 +134,18 @@ interface Setup {
     readonly targets: AnalysisTargets;
     readonly topics: readonly string[];
     readonly cloudwatch: CloudWatchClient;
+    /** The digest a candidate build slot is pinned to by the flip; undefined when the candidate is an image. */
+    readonly candidateDigest?: string;
 }
 
-/** Everything checked before the first edit: the file, the position, git, and the resources in AWS. */
-async function prepare(opts: RolloutOptions, deps: RolloutDeps): Promise<Setup> {
+/** Everything checked before the first edit: the file, the position, git, the flip's digest, and the resources in AWS. */
+async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.ProcessEnv): Promise<Setup> {
     const file = loadStackFile(opts.dir, opts.stack);
     const cfg = readConfig(file);
     const position = rolloutPosition(cfg);
     if (!position.ok) throw new CliError(position.refusal, 2);
     if (opts.commit) requireGit(opts.dir);
+    const candidateDigest = flipDigest(cfg, opts, env);
     const fileRegion = file.doc.getIn(["config", "aws:region"]);
     const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
     if (!region) throw new CliError(`no AWS region: set aws:region in ${file.path} or AWS_REGION`, 2);
@@ -152,7 +160,27 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps): Promise<Setup> 
     const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region });
     const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
     const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
-    return { cfg, region, targets, topics, cloudwatch };
+    return { cfg, region, targets, topics, cloudwatch, candidateDigest };
+}
+
+/**
+ * A candidate that is a `build` slot is pinned by its flip to the digest pulumi up pushed. Found
+ * before anything moves (--digest, or the stack's `images` output), so that a rollout never
+ * walks a canary only to have its flip refused.
+ */
+function flipDigest(cfg: SwitchyardConfig, opts: RolloutOptions, env: NodeJS.ProcessEnv): string | undefined {
+    const cand = candidateColor(cfg);
+    if (cfg.traffic.previous || cfg.slots[cand]?.kind !== "build") return undefined;
+    const digest = opts.digest ?? digestFromStackOutput(opts.stack, opts.dir, cand, env);
+    if (digest === undefined) {
+        throw new CliError(
+            `${cand} (the candidate) is a build, and its flip pins it to the digest pulumi up pushed, but pulumi is not on PATH ` +
+                `to read it; pass --digest <repo>@sha256:<digest> (pulumi stack output images --json --stack ${cfg.stack} shows it as ${cand})`,
+            2,
+        );
+    }
+    if (!DIGEST_PATTERN.test(digest)) throw new CliError(`--digest ${digest || '""'} is not <repo>@sha256:<64 hex>`, 2);
+    return digest;
 }
 
 function readConfig(file: StackFile): SwitchyardConfig {
@@ -160,7 +188,7 @@ function readConfig(file: StackFile): SwitchyardConfig {
 }
 
 /** The manual command's own code path for each edit; its refusal comes back as a refusal, nothing written. */
-function edit(request: EditRequest, target: { stack: string; dir: string }, io: Io): ReturnType<RolloutEffects["edit"]> {
+function edit(request: EditRequest, target: { stack: string; dir: string; digest?: string }, io: Io): ReturnType<RolloutEffects["edit"]> {
     try {
         const result =
             request.kind === "canary"
