@@ -32,10 +32,13 @@ function percent(value: string): number {
     return n;
 }
 
-/** A whole number; the canary step checks the range (1..604800, the ALB limit). */
+/** Canary stickiness: whole seconds in the ALB's range (a usage error otherwise, like a bad --percent). */
 function seconds(value: string): number {
-    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number of seconds, e.g. 3600.");
-    return Number(value);
+    const max = load<typeof import("../lib/release")>("../lib/release").MAX_STICKINESS_SECONDS;
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= max))
+        throw new InvalidArgumentError(`must be a whole number of seconds 1..${max} (one week, the ALB limit), e.g. 3600.`);
+    return n;
 }
 
 function schema(value: string): SchemaSupport {

@@ -104,6 +104,8 @@ export function parseSchemaArg(text: string): SchemaSupport | { error: string } 
  */
 export function digestProblem(flag: string, ref: string): string | undefined {
     if (DIGEST_PATTERN.test(ref)) return undefined;
+    // e.g. --digest "$(pulumi stack output …)" where pulumi printed nothing
+    if (ref.trim() === "") return `${flag} is empty; give a digest-pinned image, <repo>@sha256:<64 hex>`;
     if (ref.includes("@")) return `${flag} ${ref} is not a valid digest reference: use <repo>@sha256:<64 lowercase hex>`;
     return (
         `${flag} ${ref} is a mutable tag; pin it by digest (<repo>@sha256:<64 hex>), ` +
@@ -190,7 +192,7 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     if (pinLive && (args.liveDigest === undefined || !DIGEST_PATTERN.test(args.liveDigest))) {
         return refuse(
             `${cfg.traffic.live} (live) is a build (${live.context}) and start pins it to its digest first, so the live colour cannot be ` +
-                `rebuilt during the release, but ${args.liveDigest === undefined ? "no digest was given and the pulumi CLI could not supply it" : `--live-digest ${args.liveDigest} is not <repo>@sha256:<64 hex>`}; ` +
+                `rebuilt during the release, but ${args.liveDigest === undefined ? "no digest was given and the pulumi CLI could not supply it" : args.liveDigest.trim() === "" ? "--live-digest is empty" : `--live-digest ${args.liveDigest} is not <repo>@sha256:<64 hex>`}; ` +
                 `pass --live-digest <repo>@sha256:<digest> (it is ${cfg.traffic.live} in: pulumi stack output images --json --stack ${cfg.stack})`,
         );
     }
@@ -397,7 +399,9 @@ export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepRe
                 next(cfg, "then start a fixed build, or finish to scale the candidate down"),
         );
     }
-    return refuse("nothing to roll back: no canary, no routes, and no previous live colour (finish already ran)");
+    return refuse(
+        "nothing to roll back: no canary, no routes, and no previous live colour to return to (no flip since the last rollback or finish)",
+    );
 }
 
 /** `finish`: the non-live colour is scaled to `service.idleCount` (`idle: true`) and `previous` removed. */

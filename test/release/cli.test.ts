@@ -214,7 +214,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
                 "rollback with nothing to roll back",
                 DEV,
                 ["rollback", "--stack", "dev"],
-                /^switchyard: nothing to roll back: no canary, no routes, and no previous live colour \(finish already ran\)$/,
+                /^switchyard: nothing to roll back: no canary, no routes, and no previous live colour to return to \(no flip since the last rollback or finish\)$/,
             ],
             ["finish during a canary", ALIGNED, ["finish", "--stack", "dev"], /green still receives production traffic \(canary 10%\)/],
             ["finish with nothing to scale down", DEV, ["finish", "--stack", "dev"], /nothing to finish: green is empty/],

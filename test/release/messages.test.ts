@@ -170,7 +170,9 @@ describe("release tool messages", () => {
             await refused(
                 dir,
                 ["canary", "--stack", "dev", "--percent", "20", "--stickiness", "604801"],
-                "switchyard: --stickiness must be a whole number of seconds 1..604800 (one week, the ALB limit; got 604801)",
+                "error: option '--stickiness <seconds>' argument '604801' is invalid. must be a whole number of seconds 1..604800 " +
+                    "(one week, the ALB limit), e.g. 3600.\n(run with --help for usage)",
+                2,
             );
         });
 

@@ -212,6 +212,11 @@ describe("release steps", () => {
                 /green is a build \(\.\/app\).*pass --digest <repo>@sha256:<digest>.*pulumi stack output images --json --stack dev/,
             );
             assert.match(refusal(release.flip(cfg(r), { digest: "web:v1" })), /^--digest web:v1 is a mutable tag; pin it by digest/);
+            // An empty value (e.g. "$(pulumi stack output …)" where pulumi printed nothing) is called empty, not a tag.
+            assert.equal(
+                refusal(release.flip(cfg(r), { digest: "" })),
+                "--digest is empty; give a digest-pinned image, <repo>@sha256:<64 hex>",
+            );
         });
         it("refuses a --digest that contradicts an image slot", () => {
             const r = raw(blueGreenWithGreen());
@@ -276,7 +281,7 @@ describe("release steps", () => {
         it("refuses when there is nothing to roll back", () => {
             assert.equal(
                 refusal(release.rollback(cfg(blueGreenWithGreen()))),
-                "nothing to roll back: no canary, no routes, and no previous live colour (finish already ran)",
+                "nothing to roll back: no canary, no routes, and no previous live colour to return to (no flip since the last rollback or finish)",
             );
         });
         it("refuses to roll back to a build that cannot run on the current schema", () => {
