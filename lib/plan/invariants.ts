@@ -35,8 +35,9 @@ export function checkInvariants(p: PlannedChange): string[] {
     return [...routingOnly(p), ...candidateOnly(p), ...rollbackRestores(p), ...noScaleDownUnderTraffic(p), ...targetGroupsKept(p)];
 }
 
+// The type too: a Role and its RolePolicy share a name (`web-blue-exec`).
 const describe = (c: ResourceChange) =>
-    `${c.change} ${c.name}${c.properties.length ? ` (${c.properties.slice(0, 4).join(", ")}${c.properties.length > 4 ? ", …" : ""})` : ""}`;
+    `${c.change} ${c.type.split(":").pop()} ${c.name}${c.properties.length ? ` (${c.properties.slice(0, 4).join(", ")}${c.properties.length > 4 ? ", …" : ""})` : ""}`;
 
 /** 3: a flip (and a canary step or rollback, which only move traffic) changes routing resources only. */
 function routingOnly(p: PlannedChange): string[] {

@@ -75,7 +75,9 @@ export function classify(
                   summary: `release into the live colour: ${live} gets ${buildOf(nowLive)} ${was} while it serves production`,
               };
     }
-    return { kind: "other", summary: "other: no release step; traffic and builds as they were" };
+    return same(before, after)
+        ? { kind: "other", summary: "no change: the stack file says what the base says" }
+        : { kind: "other", summary: "other: no release step; traffic and builds as they were" };
 }
 
 function routesNote(before: SwitchyardConfig, after: SwitchyardConfig): string {

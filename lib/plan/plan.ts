@@ -64,6 +64,25 @@ export function buildPlan(input: PlanInput): Plan {
         resources,
         violations,
         capacity: warmCapacity(after.config),
-        undo: undoCommand(verdict.kind, before?.config, after.config, input.dirArg),
+        undo: undoOf(verdict.kind, before, after, resources, violations, input.dirArg),
     };
+}
+
+/** The release-tool undo of a release step; a change that breaks an invariant or changes nothing has none. */
+function undoOf(
+    kind: Kind,
+    before: Side | undefined,
+    after: Side,
+    resources: readonly ResourceChange[],
+    violations: readonly string[],
+    dirArg: string | undefined,
+): Undo {
+    if (violations.length > 0) {
+        // Such a change does more than its step (e.g. a flip and a port change): the step's own undo would not restore it all.
+        return { command: null, note: "the change does more than a release step: revert the commit (git revert) to undo all of it" };
+    }
+    if (before && resources.length === 0 && JSON.stringify(before.config) === JSON.stringify(after.config)) {
+        return { command: null, note: "nothing changes; nothing to undo" };
+    }
+    return undoCommand(kind, before?.config, after.config, dirArg);
 }

@@ -46,9 +46,7 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
                   : { command: null, note: "the routes were removed: revert the edit (git revert) to restore them" };
         case "release":
         case "promote":
-            if (JSON.stringify(before.slots[candidate]) === JSON.stringify(after.slots[candidate])) {
-                return { command: null, note: "the live colour's build was changed in place: revert the edit (git revert)" };
-            }
+            // (A blue-green release into the live colour breaks invariant 4: plan.ts gives git revert instead.)
             return again
                 ? { command: tool(`start ${again}`), note: `puts ${candidate}'s previous build back; traffic was not moved` }
                 : { command: tool("finish"), note: `${candidate} was empty: scales the new build down; traffic was not moved` };

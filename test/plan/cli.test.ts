@@ -57,11 +57,16 @@ describe("plan: hand edits that break an invariant", () => {
             edit(flipped, "service", (s) => (s.port = 9090)),
         );
         assert.equal(plan.kind, "flip");
-        assert.match(plan.violations[0], /^invariant 3: a flip may change only routing .*replace web-blue-tg \(port\)/);
+        assert.match(plan.violations[0], /^invariant 3: a flip may change only routing .*replace TargetGroup web-blue-tg \(port\)/);
         assert.match(
             plan.violations.at(-1)!,
-            /^invariant 7: a flip must not replace or delete a target group, but it would replace web-blue-tg \(port\); replace web-green-tg \(port\)$/,
+            /^invariant 7: a flip must not replace or delete a target group, but it would replace TargetGroup web-blue-tg \(port\); replace TargetGroup web-green-tg \(port\)$/,
         );
+        // rollback would undo the flip but not the port: only reverting the commit undoes it all.
+        assert.deepEqual(plan.undo, {
+            command: null,
+            note: "the change does more than a release step: revert the commit (git revert) to undo all of it",
+        });
         const tg = plan.resources.find((r) => r.name === "web-green-tg")!;
         assert.equal(tg.source, "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/elbv2/target_group.go");
     });
@@ -73,7 +78,21 @@ describe("plan: hand edits that break an invariant", () => {
         assert.equal(plan.violations.length, 1, plan.violations.join("\n"));
         assert.match(
             plan.violations[0],
-            /^invariant 4: a release may change only the candidate's resources, but it would replace web-blue-task \(containerDefinitions\[0\]\.image.*update web-blue-svc \(taskDefinition\) \(blue is live\)$/,
+            /^invariant 4: a release may change only the candidate's resources, but it would replace TaskDefinition web-blue-task \(containerDefinitions\[0\]\.image.*update Service web-blue-svc \(taskDefinition\) \(blue is live\)$/,
+        );
+    });
+
+    it("a stack file that says what its base says is no change, with nothing to undo", async () => {
+        const plan = await planOf("prod", prod, prod);
+        assert.deepEqual(
+            [plan.kind, plan.summary, plan.resources, plan.violations, plan.undo],
+            [
+                "other",
+                "no change: the stack file says what the base says",
+                [],
+                [],
+                { command: null, note: "nothing changes; nothing to undo" },
+            ],
         );
     });
 
@@ -89,9 +108,12 @@ describe("plan: hand edits that break an invariant", () => {
         );
         assert.match(
             plan.violations[0],
-            /^invariant 4: a release may change only the candidate's resources, but it would replace web-blue-task/,
+            /^invariant 4: a release may change only the candidate's resources, but it would replace TaskDefinition web-blue-task/,
         );
-        assert.deepEqual(plan.undo, { command: null, note: "the live colour's build was changed in place: revert the edit (git revert)" });
+        assert.deepEqual(plan.undo, {
+            command: null,
+            note: "the change does more than a release step: revert the commit (git revert) to undo all of it",
+        });
     });
 
     it("a finish in the same commit as the flip breaks 6 (and 3)", async () => {
