@@ -1,5 +1,5 @@
 /**
- * DESIGN.md invariants 3–7 as checks on a planned change: given what kind of change it is, the
+ * The invariants 3–7 (README, "The invariants") as checks on a planned change: given what kind of change it is, the
  * configurations before and after, and the resource changes between their evaluations, which
  * invariant does it break? `plan` exits 1 on any; test/stack/invariants.test.ts asserts none.
  */

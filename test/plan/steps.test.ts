@@ -1,7 +1,7 @@
 /**
  * `plan` on every release step, made with the release tool's own edits (lib/release.ts), on the
  * committed stacks and on generated ones: it names the kind, finds no broken invariant, lists
- * exactly the resources DESIGN.md's invariants allow to change, and prints an undo that works.
+ * exactly the resources the invariants (README) allow to change, and prints an undo that works.
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";

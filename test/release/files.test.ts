@@ -1,6 +1,6 @@
 /**
- * How the release tool treats the stack file itself (docs: "Release tool file guarantees" in
- * DESIGN.md): symbolic links, read-only files and folders, CRLF, byte-order marks, modes,
+ * How the release tool treats the stack file itself (docs/release-tool.md, invariant 10 in the
+ * README): symbolic links, read-only files and folders, CRLF, byte-order marks, modes,
  * directories, unreadable files, leftovers of interrupted runs.
  */
 import { strict as assert } from "node:assert";

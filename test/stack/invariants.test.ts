@@ -1,5 +1,5 @@
 /**
- * DESIGN.md invariants 3, 4, 5 and 7, by evaluating the program twice and diffing what it
+ * The invariants 3, 4, 5 and 7 (README, "The invariants"), by evaluating the program twice and diffing what it
  * registers: a flip, a release and a rollback each touch exactly what they should.
  */
 import { strict as assert } from "node:assert";
@@ -27,7 +27,7 @@ async function change(before: Record<string, any>, after: Record<string, any>) {
 }
 const typeOf = (k: string) => k.split("::")[0];
 
-describe("invariants (DESIGN.md)", () => {
+describe("invariants (README, The invariants)", () => {
     it("3 and 7: a flip changes only listeners and listener rules; nothing is created, deleted or replaced", async () => {
         const before = started();
         before.traffic.routes = [{ color: "blue", header: { name: "x-beta", values: ["alice"] } }];
