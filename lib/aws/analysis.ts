@@ -7,13 +7,13 @@
 import {
     CloudWatchClient,
     DescribeAlarmsCommand,
-    GetMetricDataCommand,
     GetMetricDataCommandInput,
-    MetricDataResult,
+    GetMetricDataCommandOutput,
+    paginateGetMetricData,
 } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, Color } from "../model";
-import { AlarmSample, ColorSample, Sample } from "../rollout/analysis";
+import { AlarmSample, ColorSample, MinuteSample, Sample } from "../rollout/analysis";
 import { AwsError, awsCall } from "./errors";
 import { findStack } from "./inspect";
 
@@ -86,38 +86,48 @@ const METRICS = [
     { id: "p99", name: "TargetResponseTime", stat: "p99" },
 ] as const;
 
+const MINUTE_MS = 60_000;
+
 /**
- * The one GetMetricData request of a poll: each metric of each colour over the bake so far, as a
- * single datapoint. ALB metrics have one-minute resolution, so the window is widened to whole
- * minutes and the period is its length (a multiple of 60, as MetricStat requires for regular
- * resolution: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html).
+ * The one GetMetricData request of a poll, from the start of the minute the bake began to the last
+ * complete minute boundary (the ALB publishes a minute's datapoint only after it: "measures and
+ * sends its metrics in 60-second intervals", ALB metrics page above):
+ * - each metric of each colour as a per-minute series (Period 60): their sums are the bake so far,
+ *   and each minute is also judged on its own (lib/rollout/analysis.ts);
+ * - the p99 of each colour over the whole window as one datapoint (Period = the window's length, a
+ *   multiple of 60 as MetricStat requires for regular resolution:
+ *   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html), since
+ *   percentiles of minutes cannot be added up.
+ * Until the bake's first minute is complete there is no complete minute; the request then covers
+ * that minute (GetMetricData needs EndTime after StartTime), for which CloudWatch has little or no data yet.
  */
 export function metricRequest(targets: AnalysisTargets, sinceMs: number, nowMs: number): GetMetricDataCommandInput {
-    const start = Math.floor(sinceMs / 60_000) * 60_000;
-    const end = Math.max(start + 60_000, Math.ceil(nowMs / 60_000) * 60_000);
-    const period = (end - start) / 1000;
+    const start = floorMinute(sinceMs);
+    const end = Math.max(start + MINUTE_MS, floorMinute(nowMs));
+    const query = (color: Color, id: string, name: string, stat: string, periodMs: number) => ({
+        Id: `${id}_${color}`,
+        ReturnData: true,
+        MetricStat: {
+            Metric: {
+                Namespace: "AWS/ApplicationELB",
+                MetricName: name,
+                Dimensions: [
+                    { Name: "LoadBalancer", Value: targets.loadBalancer },
+                    { Name: "TargetGroup", Value: targets.targetGroups[color] },
+                ],
+            },
+            Period: periodMs / 1000,
+            Stat: stat,
+        },
+    });
     return {
         StartTime: new Date(start),
         EndTime: new Date(end),
         ScanBy: "TimestampDescending",
-        MetricDataQueries: COLORS.flatMap((color) =>
-            METRICS.map((m) => ({
-                Id: `${m.id}_${color}`,
-                ReturnData: true,
-                MetricStat: {
-                    Metric: {
-                        Namespace: "AWS/ApplicationELB",
-                        MetricName: m.name,
-                        Dimensions: [
-                            { Name: "LoadBalancer", Value: targets.loadBalancer },
-                            { Name: "TargetGroup", Value: targets.targetGroups[color] },
-                        ],
-                    },
-                    Period: period,
-                    Stat: m.stat,
-                },
-            })),
-        ),
+        MetricDataQueries: COLORS.flatMap((color) => [
+            ...METRICS.map((m) => query(color, m.id, m.name, m.stat, MINUTE_MS)),
+            query(color, "p99bake", "TargetResponseTime", "p99", end - start),
+        ]),
     };
 }
 
@@ -134,8 +144,9 @@ export async function readSample(
     window: { readonly sinceMs: number; readonly nowMs: number },
 ): Promise<Sample> {
     const [metrics, alarms] = await Promise.all([
+        // One page for a bake's few hundred datapoints; further pages only if CloudWatch splits the answer.
         awsCall("cloudwatch:GetMetricData", () =>
-            clients.cloudwatch.send(new GetMetricDataCommand(metricRequest(where.targets, window.sinceMs, window.nowMs))),
+            allPages(paginateGetMetricData({ client: clients.cloudwatch }, metricRequest(where.targets, window.sinceMs, window.nowMs))),
         ),
         awsCall("cloudwatch:DescribeAlarms", () =>
             // 3 alarms a colour; MaxRecords allows up to 100, so one page always holds them.
@@ -144,20 +155,40 @@ export async function readSample(
             ),
         ),
     ]);
-    const results = metrics.MetricDataResults ?? [];
-    const colorSample = (color: Color): ColorSample => ({
-        color,
-        requests: sum(results, `requests_${color}`) ?? 0,
-        target5xx: sum(results, `target5xx_${color}`) ?? 0,
-        connectionErrors: sum(results, `connerrors_${color}`) ?? 0,
-        p99: sum(results, `p99_${color}`),
-    });
+    const series = bySeries(metrics);
+    const completeBefore = floorMinute(window.nowMs);
+    /** A colour's figures over the bake (the sums of its minutes), or in the minute starting at `at`. */
+    const colorSample = (color: Color, at?: number): ColorSample => {
+        const value = (id: string) => {
+            const points = series.get(`${id}_${color}`) ?? new Map<number, number>();
+            return at === undefined ? [...points.values()].reduce((a, b) => a + b, 0) : (points.get(at) ?? 0);
+        };
+        const p99 = at === undefined ? series.get(`p99bake_${color}`) : series.get(`p99_${color}`);
+        const p99Values = at === undefined ? [...(p99?.values() ?? [])] : p99?.has(at) ? [p99.get(at)!] : [];
+        return {
+            color,
+            requests: value("requests"),
+            target5xx: value("target5xx"),
+            connectionErrors: value("connerrors"),
+            // One datapoint; should CloudWatch ever split the window, the slowest part counts.
+            p99: p99Values.length > 0 ? Math.max(...p99Values) : undefined,
+        };
+    };
+    const minutes: MinuteSample[] = [...(series.get(`requests_${watched}`)?.keys() ?? [])]
+        .filter((t) => t + MINUTE_MS <= completeBefore)
+        .sort((a, b) => a - b)
+        .map((t) => ({ startMs: t, watched: colorSample(watched, t), baseline: baseline ? colorSample(baseline, t) : undefined }));
     const alarmSamples: AlarmSample[] = (alarms.MetricAlarms ?? []).map((a) => ({
         name: a.AlarmName ?? "?",
         state: a.StateValue ?? "INSUFFICIENT_DATA",
         reason: a.StateReason,
     }));
-    return { watched: colorSample(watched), baseline: baseline ? colorSample(baseline) : undefined, alarms: alarmSamples };
+    return {
+        watched: colorSample(watched),
+        baseline: baseline ? colorSample(baseline) : undefined,
+        minutes,
+        alarms: alarmSamples,
+    };
 }
 
 /** The topics the stack's alarms notify (`alarms.snsTopicArn` and the e-mail topic), read from the alarms themselves. */
@@ -171,9 +202,23 @@ export async function alarmTopics(cloudwatch: CloudWatchClient, stack: string, s
     return [...new Set(topics)];
 }
 
-/** The value of a one-datapoint query (the sum of its datapoints, in case CloudWatch split the window). */
-function sum(results: readonly MetricDataResult[], id: string): number | undefined {
-    const values = results.find((r) => r.Id === id)?.Values ?? [];
-    if (values.length === 0) return undefined;
-    return id.startsWith("p99_") ? Math.max(...values) : values.reduce((a, b) => a + b, 0);
+/** Each query's datapoints by timestamp (ms), over every page CloudWatch returned. */
+function bySeries(pages: readonly GetMetricDataCommandOutput[]): Map<string, Map<number, number>> {
+    const out = new Map<string, Map<number, number>>();
+    for (const r of pages.flatMap((p) => p.MetricDataResults ?? [])) {
+        const points = out.get(r.Id ?? "") ?? new Map<number, number>();
+        (r.Timestamps ?? []).forEach((t, i) => points.set(t.getTime(), r.Values?.[i] ?? 0));
+        out.set(r.Id ?? "", points);
+    }
+    return out;
+}
+
+async function allPages<T>(pages: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const page of pages) out.push(page);
+    return out;
+}
+
+function floorMinute(ms: number): number {
+    return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }

@@ -5,7 +5,7 @@
  */
 import { AnalysisSettings, Color } from "../model";
 
-/** One colour's target-group metrics over the bake so far. */
+/** One colour's target-group metrics over one window: the bake so far, or one minute of it. */
 export interface ColorSample {
     readonly color: Color;
     /** RequestCount, Sum. */
@@ -28,12 +28,26 @@ export interface AlarmSample {
     readonly reason?: string;
 }
 
-export interface Sample {
-    /** The colour being judged: the candidate during canaries, the new live colour after the flip. */
+/** One complete minute of the bake, as CloudWatch has published it. */
+export interface MinuteSample {
+    /** The minute's start, ms since the epoch. */
+    readonly startMs: number;
     readonly watched: ColorSample;
-    /** The other colour while it serves production (canaries); absent after the flip. */
+    /** The baseline's figures in the same minute (0 requests when it has no datapoint). */
     readonly baseline?: ColorSample;
-    /** The watched colour's alarms (name prefix `switchyard-<stack>-<service>-<color>-`). */
+}
+
+export interface Sample {
+    /** The colour being judged over the bake so far: the candidate during canaries, the new live colour after the flip. */
+    readonly watched: ColorSample;
+    /** The other colour over the bake so far, while it serves production (canaries); absent after the flip. */
+    readonly baseline?: ColorSample;
+    /**
+     * The bake's complete minutes CloudWatch has data for, oldest first. Each is judged on its own
+     * as well, so a bad minute late in a long bake is not diluted by the clean minutes before it.
+     */
+    readonly minutes: readonly MinuteSample[];
+    /** The watched colour's alarms (the names components/monitoring.ts gives them). */
     readonly alarms: readonly AlarmSample[];
 }
 
@@ -43,9 +57,13 @@ export type Verdict =
     | { readonly kind: "too-few-requests" }
     | { readonly kind: "failed"; readonly reason: string };
 
-/** Judges one poll: a firing alarm, then the error rate (absolute, then against the baseline), then p99 against the baseline. */
+/**
+ * Judges one poll: a firing alarm; then, once the watched colour has minRequests requests in the
+ * bake, its rates over the bake and in each complete minute that itself holds minRequests of its
+ * requests (error rate, absolute then against the baseline, then p99 against the baseline).
+ */
 export function judge(sample: Sample, settings: AnalysisSettings): Verdict {
-    const { watched, baseline } = sample;
+    const { watched } = sample;
     if (settings.alarms) {
         const firing = sample.alarms.filter((a) => a.state === "ALARM");
         if (firing.length > 0) {
@@ -55,36 +73,50 @@ export function judge(sample: Sample, settings: AnalysisSettings): Verdict {
             );
         }
     }
+    // Each minute is part of the bake, so a bake below minRequests has no minute at or above it.
     if (watched.requests < settings.minRequests) return { kind: "too-few-requests" };
-    const rate = errorRate(watched);
-    if (rate > settings.maxErrorRatePercent) {
-        return failed(
-            `${watched.color} error rate ${pct(rate)} (${watched.target5xx} target 5xx and ${watched.connectionErrors} connection errors of ${watched.requests} requests) ` +
-                `is above maxErrorRatePercent ${settings.maxErrorRatePercent}%`,
-        );
-    }
-    // A baseline is a comparison only when it has served enough requests itself.
-    const comparable = baseline !== undefined && baseline.requests >= settings.minRequests ? baseline : undefined;
-    if (comparable) {
-        const base = errorRate(comparable);
-        if (base > 0 && rate > settings.maxErrorRateRatio * base) {
-            return failed(
-                `${watched.color} error rate ${pct(rate)} is ${ratio(rate / base)} ${comparable.color}'s ${pct(base)} ` +
-                    `(${errors(watched)} of ${watched.requests} vs ${errors(comparable)} of ${comparable.requests}); ` +
-                    `maxErrorRateRatio is ${settings.maxErrorRateRatio}`,
-            );
-        }
-        if (watched.p99 !== undefined && comparable.p99 !== undefined && comparable.p99 > 0) {
-            const r = watched.p99 / comparable.p99;
-            if (r > settings.maxP99LatencyRatio) {
-                return failed(
-                    `${watched.color} p99 ${secs(watched.p99)} is ${ratio(r)} ${comparable.color}'s ${secs(comparable.p99)}; ` +
-                        `maxP99LatencyRatio is ${settings.maxP99LatencyRatio}`,
-                );
-            }
-        }
+    const windows = [
+        { label: "over the bake", watched, baseline: sample.baseline },
+        ...sample.minutes
+            .filter((m) => m.watched.requests >= settings.minRequests)
+            .map((m) => ({ label: `in the minute ${minuteText(m.startMs)}`, watched: m.watched, baseline: m.baseline })),
+    ];
+    for (const w of windows) {
+        const reason = breach(w.label, w.watched, w.baseline, settings);
+        if (reason) return failed(reason);
     }
     return { kind: "healthy" };
+}
+
+/** Why one window's rates fail, or undefined when they pass. */
+function breach(label: string, watched: ColorSample, baseline: ColorSample | undefined, settings: AnalysisSettings): string | undefined {
+    const rate = errorRate(watched);
+    if (rate > settings.maxErrorRatePercent) {
+        return (
+            `${watched.color} error rate ${pct(rate)} ${label} (${watched.target5xx} target 5xx and ${watched.connectionErrors} connection errors of ${watched.requests} requests) ` +
+            `is above maxErrorRatePercent ${settings.maxErrorRatePercent}%`
+        );
+    }
+    // A baseline is a comparison only when it has served enough requests itself in that window.
+    if (baseline === undefined || baseline.requests < settings.minRequests) return undefined;
+    const base = errorRate(baseline);
+    if (base > 0 && rate > settings.maxErrorRateRatio * base) {
+        return (
+            `${watched.color} error rate ${pct(rate)} ${label} is ${ratio(rate / base)} ${baseline.color}'s ${pct(base)} ` +
+            `(${errors(watched)} of ${watched.requests} vs ${errors(baseline)} of ${baseline.requests}); ` +
+            `maxErrorRateRatio is ${settings.maxErrorRateRatio}`
+        );
+    }
+    if (watched.p99 !== undefined && baseline.p99 !== undefined && baseline.p99 > 0) {
+        const r = watched.p99 / baseline.p99;
+        if (r > settings.maxP99LatencyRatio) {
+            return (
+                `${watched.color} p99 ${secs(watched.p99)} ${label} is ${ratio(r)} ${baseline.color}'s ${secs(baseline.p99)}; ` +
+                `maxP99LatencyRatio is ${settings.maxP99LatencyRatio}`
+            );
+        }
+    }
+    return undefined;
 }
 
 /** One progress line's analysis part: requests, error rate (target 5xx and connection errors) and p99 against the baseline, alarms. */
@@ -116,6 +148,9 @@ function errorRate(s: ColorSample): number {
 }
 
 const failed = (reason: string): Verdict => ({ kind: "failed", reason });
+/** `12:04–12:05 UTC` for the minute starting at 12:04 UTC. */
+const minuteText = (startMs: number) => `${hhmm(startMs)}–${hhmm(startMs + 60_000)} UTC`;
+const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const pct = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)}%`;
 const secs = (n: number) => `${n.toFixed(3)} s`;
 const ratio = (n: number) => `${n.toFixed(1)}x`;

@@ -3,8 +3,9 @@
  * window a failure is reported for.
  */
 import { strict as assert } from "node:assert";
+import fc from "fast-check";
 import { AnalysisSettings } from "../../lib/model";
-import { ColorSample, Sample, judge } from "../../lib/rollout/analysis";
+import { ColorSample, MinuteSample, Sample, judge } from "../../lib/rollout/analysis";
 
 const SETTINGS: AnalysisSettings = {
     intervalSeconds: 30,
@@ -30,8 +31,33 @@ const blue = (requests: number, target5xx: number, connectionErrors = 0, p99 = 0
     p99,
 });
 
-function sample(watched: ColorSample, baseline?: ColorSample): Sample {
-    return { watched, baseline, alarms: [] };
+function sample(watched: ColorSample, baseline?: ColorSample, minutes: MinuteSample[] = []): Sample {
+    return { watched, baseline, minutes, alarms: [] };
+}
+
+/** 12:00 UTC on the day of the examples; minute i starts i minutes later. */
+const NOON = Date.UTC(2026, 10, 29, 12, 0);
+const minute = (i: number, watched: ColorSample, baseline?: ColorSample): MinuteSample => ({
+    startMs: NOON + i * 60_000,
+    watched,
+    baseline,
+});
+
+/** The bake so far: the sums of its minutes (what lib/aws/analysis.ts reads), with a given bake p99. */
+function bake(minutes: MinuteSample[], p99 = 0.1): Sample {
+    const total = (pick: (m: MinuteSample) => ColorSample | undefined, color: "blue" | "green"): ColorSample => ({
+        color,
+        requests: minutes.reduce((a, m) => a + (pick(m)?.requests ?? 0), 0),
+        target5xx: minutes.reduce((a, m) => a + (pick(m)?.target5xx ?? 0), 0),
+        connectionErrors: minutes.reduce((a, m) => a + (pick(m)?.connectionErrors ?? 0), 0),
+        p99,
+    });
+    const withBaseline = minutes.some((m) => m.baseline);
+    return sample(
+        total((m) => m.watched, "green"),
+        withBaseline ? total((m) => m.baseline, "blue") : undefined,
+        minutes,
+    );
 }
 
 describe("rollout analysis decision (lib/rollout/analysis.ts)", () => {
@@ -43,14 +69,14 @@ describe("rollout analysis decision (lib/rollout/analysis.ts)", () => {
         it("fails a candidate whose only errors are connection errors, naming both numbers", () => {
             assert.deepEqual(judge(sample(green(1000, 0, 30), blue(9000, 9)), SETTINGS), {
                 kind: "failed",
-                reason: "green error rate 3.00% (0 target 5xx and 30 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
+                reason: "green error rate 3.00% over the bake (0 target 5xx and 30 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
             });
         });
 
         it("adds both into the rate: 6 target 5xx and 6 connection errors of 1000 is 1.2%", () => {
             assert.deepEqual(judge(sample(green(1000, 6, 6)), SETTINGS), {
                 kind: "failed",
-                reason: "green error rate 1.20% (6 target 5xx and 6 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
+                reason: "green error rate 1.20% over the bake (6 target 5xx and 6 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
             });
             assert.deepEqual(judge(sample(green(1000, 5, 5)), SETTINGS), { kind: "healthy" });
         });
@@ -58,10 +84,82 @@ describe("rollout analysis decision (lib/rollout/analysis.ts)", () => {
         it("compares against the baseline with both kinds counted on both sides", () => {
             assert.deepEqual(judge(sample(green(1000, 2, 3), blue(9000, 9, 0)), SETTINGS), {
                 kind: "failed",
-                reason: "green error rate 0.50% is 5.0x blue's 0.10% (5 of 1000 vs 9 of 9000); maxErrorRateRatio is 2",
+                reason: "green error rate 0.50% over the bake is 5.0x blue's 0.10% (5 of 1000 vs 9 of 9000); maxErrorRateRatio is 2",
             });
             // The live colour's connection errors count too: 9 + 18 of 9000 is 0.3%, and 0.5% is 1.7x that.
             assert.equal(judge(sample(green(1000, 2, 3), blue(9000, 9, 18)), SETTINGS).kind, "healthy");
+        });
+    });
+
+    describe("windows: the bake so far, and each complete minute on its own", () => {
+        const clean = (i: number) => minute(i, green(1000, 0, 0));
+
+        it("fails a bad minute late in a long bake that the bake's total dilutes (9 clean minutes + 1 at 5% is 0.5% over the bake)", () => {
+            const minutes = [...Array.from({ length: 9 }, (_, i) => clean(i)), minute(9, green(1000, 40, 10))];
+            const s = bake(minutes);
+            assert.equal(s.watched.requests, 10_000);
+            assert.deepEqual(judge(s, SETTINGS), {
+                kind: "failed",
+                reason:
+                    "green error rate 5.00% in the minute 12:09–12:10 UTC (40 target 5xx and 10 connection errors of 1000 requests) " +
+                    "is above maxErrorRatePercent 1%",
+            });
+            // The same figures as one bake-long datapoint (what the analysis judged before): healthy.
+            assert.deepEqual(judge({ ...s, minutes: [] }, SETTINGS), { kind: "healthy" });
+        });
+
+        it("names the bake when the whole bake is over the limit, and judges the bake first", () => {
+            const s = bake(Array.from({ length: 3 }, (_, i) => minute(i, green(100, 3, 0))));
+            assert.deepEqual(judge(s, SETTINGS), {
+                kind: "failed",
+                reason: "green error rate 3.00% over the bake (9 target 5xx and 0 connection errors of 300 requests) is above maxErrorRatePercent 1%",
+            });
+        });
+
+        it("does not judge a minute with fewer than minRequests requests on its own", () => {
+            const minutes = [...Array.from({ length: 9 }, (_, i) => clean(i)), minute(9, green(49, 5, 0))];
+            assert.deepEqual(judge(bake(minutes), SETTINGS), { kind: "healthy" });
+            assert.equal(judge(bake([...minutes.slice(0, 9), minute(9, green(50, 5, 0))]), SETTINGS).kind, "failed");
+        });
+
+        it("compares a minute's error rate and p99 with the live colour's in the same minute", () => {
+            const early = Array.from({ length: 5 }, (_, i) => minute(i, green(1000, 1, 0), blue(9000, 9)));
+            const ratio = bake([...early, minute(5, green(1000, 5, 0), blue(9000, 9))]);
+            assert.deepEqual(judge(ratio, SETTINGS), {
+                kind: "failed",
+                reason: "green error rate 0.50% in the minute 12:05–12:06 UTC is 5.0x blue's 0.10% (5 of 1000 vs 9 of 9000); maxErrorRateRatio is 2",
+            });
+            const slow = bake([...early, minute(5, green(1000, 1, 0, 0.3), blue(9000, 9, 0, 0.1))]);
+            assert.deepEqual(judge(slow, SETTINGS), {
+                kind: "failed",
+                reason: "green p99 0.300 s in the minute 12:05–12:06 UTC is 3.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
+            });
+            // A minute in which the live colour served fewer than minRequests is not a comparison.
+            const quietBase = bake([...early, minute(5, green(1000, 5, 0, 0.3), blue(49, 0, 0, 0.1))]);
+            assert.deepEqual(judge(quietBase, SETTINGS), { kind: "healthy" });
+        });
+
+        it("property: fails exactly when the bake or some minute with minRequests requests is above maxErrorRatePercent, naming the bake first, else the earliest such minute", () => {
+            const minuteArb = fc
+                .record({ requests: fc.integer({ min: 0, max: 2000 }), errorPermille: fc.integer({ min: 0, max: 60 }) })
+                .map(({ requests, errorPermille }) => {
+                    const errors = Math.floor((requests * errorPermille) / 1000);
+                    return { requests, target5xx: Math.ceil(errors / 2), connectionErrors: Math.floor(errors / 2) };
+                });
+            fc.assert(
+                fc.property(fc.array(minuteArb, { minLength: 1, maxLength: 40 }), (figures) => {
+                    const s = bake(figures.map((f, i) => minute(i, green(f.requests, f.target5xx, f.connectionErrors))));
+                    const over = (c: ColorSample) => 100 * (c.target5xx + c.connectionErrors) > SETTINGS.maxErrorRatePercent * c.requests;
+                    const badMinute = s.minutes.find((m) => m.watched.requests >= SETTINGS.minRequests && over(m.watched));
+                    const v = judge(s, SETTINGS);
+                    if (s.watched.requests < SETTINGS.minRequests) return assert.deepEqual(v, { kind: "too-few-requests" });
+                    if (over(s.watched)) return assert.match((v as { reason: string }).reason, / over the bake /);
+                    if (!badMinute) return assert.deepEqual(v, { kind: "healthy" });
+                    const at = new Date(badMinute.startMs).toISOString().slice(11, 16);
+                    assert.match((v as { reason: string }).reason, new RegExp(` in the minute ${at}–`));
+                }),
+                { numRuns: 300 },
+            );
         });
     });
 });

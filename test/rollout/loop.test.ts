@@ -66,6 +66,7 @@ function sampleFor(poll: Poll, watched: "blue" | "green", baseline: "blue" | "gr
     return {
         watched: mine,
         baseline: base,
+        minutes: [],
         alarms: [{ name: `switchyard-dev-web-${watched}-5xx`, state: poll === "alarm" ? "ALARM" : "OK", reason: "Threshold Crossed" }],
     };
 }
@@ -173,14 +174,17 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(r.outcome, {
             kind: "rolled-back",
             step: "step 2/3 (flip)",
-            reason: "green error rate 5.00% (50 target 5xx and 0 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
+            reason: "green error rate 5.00% over the bake (50 target 5xx and 0 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
         });
         assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });
 
     it("judges p99 and error rate against the live colour", async () => {
         const slow = await run(startRaw(STEP_LISTS.default, "start"), [], ["slow"]);
-        assert.equal((slow.outcome as { reason: string }).reason, "green p99 1.200 s is 12.0x blue's 0.100 s; maxP99LatencyRatio is 1.5");
+        assert.equal(
+            (slow.outcome as { reason: string }).reason,
+            "green p99 1.200 s over the bake is 12.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
+        );
     });
 
     it("extends a bake with too few requests once, then passes on alarms alone and says so", async () => {

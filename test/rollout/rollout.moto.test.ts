@@ -12,7 +12,7 @@
  *   None (HTTP 500 from moto/core/serialize.py `_serialize_type_float`). The CloudWatch client of
  *   these tests therefore records each request as sent (with `Stat: "p99"`, asserted below) and
  *   asks moto for `Maximum` in its place; the simulated ALB writes one latency value per colour
- *   and minute, for which the maximum and the p99 are the same number.
+ *   on every tick, for which the maximum and the p99 are the same number (per minute and over the whole window).
  * - Alarms are not evaluated from metrics by moto; they change state only with SetAlarmState,
  *   which is what the alarm test uses.
  */
@@ -176,7 +176,8 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
             },
             { step: "initialize" },
         );
-        const start = Math.ceil(Date.now() / 60_000) * 60_000 + 1000;
+        // On a minute boundary, so each tick's metrics (written 1 s before the tick) land in the minute they happened in.
+        const start = Math.ceil(Date.now() / 60_000) * 60_000;
         h.clock = {
             t: start,
             now: () => h.clock.t,
@@ -261,24 +262,27 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(h.calls.filter((c) => c === "GetMetricDataCommand").length, 9);
         assert.ok(
             h.out.includes(
-                "step 2/4 (canary 50) 1:00/1:00 · green 1100 req · errors 0.18% vs 0.16% · p99 0.100 s vs 0.100 s · alarms ok (3)",
+                "step 2/4 (canary 50) 1:00/1:00 · green 1000 req · errors 0.20% vs 0.20% · p99 0.100 s vs 0.100 s · alarms ok (3)",
             ),
             h.out.join("\n"),
         );
-        // The request as sent: both colours' target groups, four metrics, dimensions {LoadBalancer, TargetGroup}.
+        // The request as sent: both colours' target groups, four per-minute series and the p99 of the
+        // whole window, dimensions {LoadBalancer, TargetGroup}.
         const first = h.metricRequests[0];
         assert.deepEqual(
             first.MetricDataQueries!.map((q) => [
                 q.Id,
                 q.MetricStat!.Metric!.MetricName,
                 q.MetricStat!.Stat,
+                q.MetricStat!.Period,
                 q.MetricStat!.Metric!.Dimensions!.map((d) => d.Name),
             ]),
             (["blue", "green"] as const).flatMap((c) => [
-                [`requests_${c}`, "RequestCount", "Sum", ["LoadBalancer", "TargetGroup"]],
-                [`target5xx_${c}`, "HTTPCode_Target_5XX_Count", "Sum", ["LoadBalancer", "TargetGroup"]],
-                [`connerrors_${c}`, "TargetConnectionErrorCount", "Sum", ["LoadBalancer", "TargetGroup"]],
-                [`p99_${c}`, "TargetResponseTime", "p99", ["LoadBalancer", "TargetGroup"]],
+                [`requests_${c}`, "RequestCount", "Sum", 60, ["LoadBalancer", "TargetGroup"]],
+                [`target5xx_${c}`, "HTTPCode_Target_5XX_Count", "Sum", 60, ["LoadBalancer", "TargetGroup"]],
+                [`connerrors_${c}`, "TargetConnectionErrorCount", "Sum", 60, ["LoadBalancer", "TargetGroup"]],
+                [`p99_${c}`, "TargetResponseTime", "p99", 60, ["LoadBalancer", "TargetGroup"]],
+                [`p99bake_${c}`, "TargetResponseTime", "p99", 60, ["LoadBalancer", "TargetGroup"]],
             ]),
         );
         assert.deepEqual(
@@ -338,7 +342,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(await run(h, { commit: true }, env), 1);
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
         assert.deepEqual(h.err, [
-            "rolled back at step 1/4 (canary 10): green error rate 5.00% (5 target 5xx and 0 connection errors of 100 requests) is above maxErrorRatePercent 1%",
+            "rolled back at step 1/4 (canary 10): green error rate 5.00% over the bake (5 target 5xx and 0 connection errors of 100 requests) is above maxErrorRatePercent 1%",
         ]);
         assert.deepEqual(git("log", "--format=%s").split("\n"), ["switchyard(dev): rollback", "switchyard(dev): canary 10", "init"]);
         assert.equal(git("show", "--name-only", "--format=", "HEAD"), "Pulumi.dev.yaml");
@@ -350,8 +354,46 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.equal(await run(h), 1);
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 rollback.yaml"]);
         assert.deepEqual(h.err, [
-            "rolled back at step 1/4 (canary 10): green error rate 8.00% (0 target 5xx and 8 connection errors of 100 requests) is above maxErrorRatePercent 1%",
+            "rolled back at step 1/4 (canary 10): green error rate 8.00% over the bake (0 target 5xx and 8 connection errors of 100 requests) is above maxErrorRatePercent 1%",
         ]);
+    });
+
+    it("rolls back for one bad minute late in a bake that the bake's total dilutes, judged once the minute is complete", async () => {
+        const h = await harness({
+            steps: [{ canary: 50, bakeSeconds: 300 }, { flip: true }],
+            analysis: { intervalSeconds: 30, minRequests: 50 },
+        });
+        const clean: Behaviour = { ...HEALTHY, errorPercent: { blue: 0, green: 0 } };
+        const m0 = h.clock.t;
+        h.behaviour = clean;
+        let ticks = 0;
+        h.onTick = () => {
+            // Ticks 9 and 10 write the fifth minute (4:00-5:00 of the bake): green at 4 %.
+            if (++ticks === 8) h.behaviour = { ...clean, errorPercent: { blue: 0, green: 4 } };
+        };
+        assert.equal(await run(h), 1, h.out.join("\n"));
+        const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+        assert.deepEqual(h.err, [
+            `rolled back at step 1/2 (canary 50): green error rate 4.00% in the minute ${hhmm(m0 + 4 * 60_000)}–${hhmm(m0 + 5 * 60_000)} UTC ` +
+                "(40 target 5xx and 0 connection errors of 1000 requests) is above maxErrorRatePercent 1%",
+        ]);
+        // Over the bake the same poll saw 40 errors in 5000 requests: 0.8 %, under the limit.
+        assert.match(
+            h.out.filter((l) => l.startsWith("step 1/2")).at(-1)!,
+            /^step 1\/2 \(canary 50\) 5:00\/5:00 · green 5000 req · errors 0\.80% vs 0\.00% · /,
+        );
+        // Each request ends at the last complete minute: at 4:30 that is 4:00 (the minute under way is not read yet).
+        const at = (i: number) => [h.metricRequests[i].StartTime!.getTime() - m0, h.metricRequests[i].EndTime!.getTime() - m0];
+        assert.deepEqual(
+            [at(1), at(2), at(9), at(10)],
+            [
+                [0, 60_000],
+                [0, 60_000],
+                [0, 240_000],
+                [0, 300_000],
+            ],
+        );
+        assert.equal(h.metricRequests[10].MetricDataQueries!.find((q) => q.Id === "p99bake_green")!.MetricStat!.Period, 300);
     });
 
     it("rolls back a slow candidate by its p99 against the live colour's (on a terminal: one live line)", async () => {
@@ -365,7 +407,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         );
         assert.equal(code, 1);
         assert.deepEqual(h.err, [
-            "rolled back at step 1/4 (canary 10): green p99 0.400 s is 4.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
+            "rolled back at step 1/4 (canary 10): green p99 0.400 s over the bake is 4.0x blue's 0.100 s; maxP99LatencyRatio is 1.5",
         ]);
         assert.deepEqual(fileTraffic(h), { live: "blue" });
         // Poll lines are redrawn in place (carriage return, clear line), ended by a newline before other output.
