@@ -38,10 +38,11 @@ export interface TextEncoding {
     readonly eol: "\n" | "\r\n";
 }
 
-export function loadStackFile(dir: string, stack: string): StackFile {
-    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new CliError(`--stack ${stack} is not a stack name (letters, digits, - _ .)`, 2);
+/** `flag`: the option that named the stack (`--from`, `--to` for promote), so messages name it. */
+export function loadStackFile(dir: string, stack: string, flag = "--stack"): StackFile {
+    if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new CliError(`${flag} ${stack} is not a stack name (letters, digits, - _ .)`, 2);
     const file = stackFilePath(dir, stack);
-    const bytes = readStackBytes(file);
+    const bytes = readStackBytes(file, flag);
     const { text, encoding } = decodeText(bytes);
     const doc = parseStackText(text);
     if (doc.errors.length > 0) {
@@ -51,8 +52,8 @@ export function loadStackFile(dir: string, stack: string): StackFile {
 }
 
 /** The file's bytes, or a CliError saying what is there instead of a readable stack file. */
-function readStackBytes(file: string): Buffer {
-    const hint = "check --stack and --dir (the directory holding Pulumi.<stack>.yaml)";
+function readStackBytes(file: string, flag: string): Buffer {
+    const hint = `check ${flag} and --dir (the directory holding Pulumi.<stack>.yaml)`;
     let stat: fs.Stats;
     try {
         stat = fs.statSync(file);

@@ -37,9 +37,9 @@ const ATTEMPTS = 3;
  * at once are serialised: the second waits for the lock and then decides on the first one's
  * result, so each sees (and reports) the file as it really is.
  */
-export function editStackFile(dir: string, stack: string, decide: (file: StackFile) => Change): EditResult {
+export function editStackFile(dir: string, stack: string, decide: (file: StackFile) => Change, flag = "--stack"): EditResult {
     const shown = stackFilePath(dir, stack);
-    loadStackFile(dir, stack); // says what is wrong with a missing, unreadable or invalid file before taking a lock
+    loadStackFile(dir, stack, flag); // says what is wrong with a missing, unreadable or invalid file before taking a lock
     const target = fs.realpathSync(shown); // a symbolic link: the target is locked and replaced, the link stays
     return withLock(target, shown, () => {
         for (let attempt = 1; ; attempt++) {

@@ -22,8 +22,18 @@ export interface StackOptions {
 }
 
 /** Runs a release step on the file's current content (under its lock), writes it, prints the summary. */
-function edit(opts: StackOptions, io: Io, step: (cfg: SwitchyardConfig, file: StackFile) => release.StepResult): EditResult {
-    const result = editStackFile(opts.dir, opts.stack, (file) => decided(release.runStep(file.raw, file.stack, (cfg) => step(cfg, file))));
+function edit(
+    opts: StackOptions,
+    io: Io,
+    step: (cfg: SwitchyardConfig, file: StackFile) => release.StepResult,
+    flag = "--stack",
+): EditResult {
+    const result = editStackFile(
+        opts.dir,
+        opts.stack,
+        (file) => decided(release.runStep(file.raw, file.stack, (cfg) => step(cfg, file))),
+        flag,
+    );
     io.out(result.changed ? result.summary : `${result.path} unchanged: it already says that. ${result.summary}`);
     return result;
 }
@@ -101,9 +111,9 @@ export function pinCommand(opts: StackOptions & { digest?: string }, io: Io): Ed
 
 export function promoteCommand(opts: { from: string; to: string; dir: string }, io: Io): EditResult {
     if (opts.from === opts.to) throw new CliError(`--from and --to are both ${opts.from}; promote copies a build between two stacks`, 2);
-    const source = loadStackFile(opts.dir, opts.from);
+    const source = loadStackFile(opts.dir, opts.from, "--from");
     const sourceCfg = decidedConfig(source);
-    return edit({ stack: opts.to, dir: opts.dir }, io, (cfg) => release.promote(sourceCfg, cfg));
+    return edit({ stack: opts.to, dir: opts.dir }, io, (cfg) => release.promote(sourceCfg, cfg), "--to");
 }
 
 function decidedConfig(file: StackFile): SwitchyardConfig {

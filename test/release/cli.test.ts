@@ -186,6 +186,20 @@ describe("release tool (cli/main.ts, in-process)", () => {
         await refused(dir2, ["promote", "--from", "dev", "--to", "prod"], /does not include switchyard:database.schema 3/);
     });
 
+    it("promote names the flag of a stack file that is not there (--from or --to, not --stack)", async () => {
+        const dir = stackDir({ dev: DEV, prod: PROD });
+        await refused(
+            dir,
+            ["promote", "--from", "dev", "--to", "prd"],
+            /^switchyard: no stack file .*Pulumi\.prd\.yaml; check --to and --dir /,
+        );
+        await refused(
+            dir,
+            ["promote", "--from", "dve", "--to", "prod"],
+            /^switchyard: no stack file .*Pulumi\.dve\.yaml; check --from and --dir /,
+        );
+    });
+
     describe("refusals leave every file byte-for-byte unchanged", () => {
         const cases: [string, string, string[], RegExp][] = [
             ["start with a tag", DEV, ["start", "--stack", "dev", "--image", `${REPO}:latest`], /is a mutable tag/],
