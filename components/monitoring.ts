@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AlarmSuffix, alarmName, alarmSafe } from "../lib/alarms";
 import { AlarmSettings, Color } from "../lib/config";
 import { colorTags } from "../lib/tags";
 
@@ -43,7 +44,7 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:monitoring:Monitoring", name, {}, opts);
         const { alarms: settings } = args;
-        const prefix = args.namePrefix.replace(/[^A-Za-z0-9_-]/g, "-");
+        const prefix = alarmSafe(args.namePrefix);
         const colors = (Object.keys(args.targetGroupArnSuffixes) as Color[]).sort();
 
         if (settings.emails.length > 0) {
@@ -62,11 +63,12 @@ export class Monitoring extends pulumi.ComponentResource {
         this.alarmNames = {};
         for (const color of colors) {
             const dimensions = { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffixes[color]! };
-            const alarm = (suffix: string, metric: AlarmMetric) =>
+            // The suffixes and names are lib/alarms.ts's, which rollout reads back by exact name.
+            const alarm = (suffix: AlarmSuffix, metric: AlarmMetric) =>
                 new aws.cloudwatch.MetricAlarm(
                     `${name}-${color}-${suffix}`,
                     {
-                        name: `${prefix}-${color}-${suffix}`,
+                        name: alarmName(prefix, color, suffix),
                         namespace: NAMESPACE,
                         dimensions,
                         period: PERIOD_SECONDS,

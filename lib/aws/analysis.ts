@@ -1,7 +1,7 @@
 /**
  * What `rollout` reads from AWS while a step bakes: per poll exactly one GetMetricData (request
  * count, target 5xx, target connection errors and p99 response time of both colours' target groups) and one DescribeAlarms
- * (the watched colour's alarms by name prefix), so a poll costs two calls whatever the bake's
+ * (the watched colour's alarms by their exact names), so a poll costs two calls whatever the bake's
  * length. The load balancer and target groups are found once, by the tags `verify` uses.
  */
 import {
@@ -9,9 +9,11 @@ import {
     DescribeAlarmsCommand,
     GetMetricDataCommandInput,
     GetMetricDataCommandOutput,
+    paginateDescribeAlarms,
     paginateGetMetricData,
 } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { colorAlarmNames } from "../alarms";
 import { COLORS, Color } from "../model";
 import { AlarmSample, ColorSample, MinuteSample, Sample } from "../rollout/analysis";
 import { AwsError, awsCall } from "./errors";
@@ -58,14 +60,6 @@ export async function findAnalysisTargets(opts: {
         loadBalancer: arnDimension(state.loadBalancer.arn),
         targetGroups: { blue: arnDimension(state.targetGroups.blue!), green: arnDimension(state.targetGroups.green!) },
     };
-}
-
-/**
- * Alarm names of one colour, as components/monitoring.ts names them: `switchyard-<stack>-<service>-<color>-<metric>`,
- * with characters other than letters, digits, - and _ turned into -.
- */
-export function alarmPrefix(stack: string, service: string, color?: Color): string {
-    return `switchyard-${stack}-${service}-${color ? `${color}-` : ""}`.replace(/[^A-Za-z0-9_-]/g, "-");
 }
 
 /**
@@ -135,7 +129,7 @@ export interface AnalysisClients {
     readonly cloudwatch: CloudWatchClient;
 }
 
-/** One poll: GetMetricData for both colours, DescribeAlarms for the watched colour's prefix. */
+/** One poll: GetMetricData for both colours, DescribeAlarms for the watched colour's alarms. */
 export async function readSample(
     clients: AnalysisClients,
     where: { readonly targets: AnalysisTargets; readonly stack: string; readonly service: string },
@@ -149,9 +143,11 @@ export async function readSample(
             allPages(paginateGetMetricData({ client: clients.cloudwatch }, metricRequest(where.targets, window.sinceMs, window.nowMs))),
         ),
         awsCall("cloudwatch:DescribeAlarms", () =>
-            // 3 alarms a colour; MaxRecords allows up to 100, so one page always holds them.
+            // The colour's exact alarm names (a name prefix would also match service `web-green`'s
+            // alarms); 3 names, and AlarmNames and MaxRecords allow up to 100, so one page holds them:
+            // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
             clients.cloudwatch.send(
-                new DescribeAlarmsCommand({ AlarmNamePrefix: alarmPrefix(where.stack, where.service, watched), MaxRecords: 100 }),
+                new DescribeAlarmsCommand({ AlarmNames: colorAlarmNames(where.stack, where.service, watched), MaxRecords: 100 }),
             ),
         ),
     ]);
@@ -191,12 +187,18 @@ export async function readSample(
     };
 }
 
-/** The topics the stack's alarms notify (`alarms.snsTopicArn` and the e-mail topic), read from the alarms themselves. */
+/**
+ * The topics the stack's alarms notify (`alarms.snsTopicArn` and the e-mail topic), read from the
+ * alarms themselves: exactly the names components/monitoring.ts gives both colours' alarms (a name
+ * prefix would also match other services', e.g. `web-api` under `switchyard-dev-web-`), every page.
+ */
 export async function alarmTopics(cloudwatch: CloudWatchClient, stack: string, service: string): Promise<string[]> {
-    const out = await awsCall("cloudwatch:DescribeAlarms", () =>
-        cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: alarmPrefix(stack, service), MaxRecords: 100 })),
+    const names = COLORS.flatMap((color) => colorAlarmNames(stack, service, color));
+    const pages = await awsCall("cloudwatch:DescribeAlarms", () =>
+        allPages(paginateDescribeAlarms({ client: cloudwatch }, { AlarmNames: names, MaxRecords: 100 })),
     );
-    const topics = (out.MetricAlarms ?? [])
+    const topics = pages
+        .flatMap((p) => p.MetricAlarms ?? [])
         .flatMap((a) => a.AlarmActions ?? [])
         .filter((arn) => arn.startsWith("arn:aws") && arn.includes(":sns:"));
     return [...new Set(topics)];

@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import { colorAlarmNames } from "../../lib/alarms";
 import { AnalysisSettings } from "../../lib/model";
 import { ColorSample, MinuteSample, Sample, judge } from "../../lib/rollout/analysis";
 
@@ -161,5 +162,13 @@ describe("rollout analysis decision (lib/rollout/analysis.ts)", () => {
                 { numRuns: 300 },
             );
         });
+    });
+
+    it("reads back exactly the alarm names components/monitoring.ts creates (as test/stack/monitoring.test.ts pins them)", () => {
+        assert.deepEqual(colorAlarmNames("my.stack", "web", "blue"), [
+            "switchyard-my-stack-web-blue-5xx",
+            "switchyard-my-stack-web-blue-unhealthy-hosts",
+            "switchyard-my-stack-web-blue-p99-latency",
+        ]);
     });
 });

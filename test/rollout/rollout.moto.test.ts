@@ -23,6 +23,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
     CloudWatchClient,
+    DescribeAlarmsCommandInput,
+    DescribeAlarmsCommandOutput,
     GetMetricDataCommandInput,
     PutMetricAlarmCommand,
     PutMetricDataCommand,
@@ -31,7 +33,7 @@ import {
 import { CreateTopicCommand, PublishCommandInput, SNSClient } from "@aws-sdk/client-sns";
 import { parse, stringify } from "yaml";
 import { rolloutCommand } from "../../cli/commands/rollout";
-import { arnDimension } from "../../lib/aws/analysis";
+import { alarmTopics, arnDimension } from "../../lib/aws/analysis";
 import { Color } from "../../lib/config";
 import { Clock } from "../../lib/rollout/loop";
 import { useMoto } from "../helpers/moto";
@@ -97,6 +99,23 @@ function stackText(rollout: unknown, traffic: unknown = { live: "blue" }): strin
     });
 }
 
+/** An alarm named and notifying as the stack's would (moto stores it; it evaluates nothing). */
+function putAlarm(cloudwatch: CloudWatchClient, name: string, metricName: string, topicArn: string) {
+    return cloudwatch.send(
+        new PutMetricAlarmCommand({
+            AlarmName: name,
+            Namespace: "AWS/ApplicationELB",
+            MetricName: metricName,
+            Statistic: "Maximum",
+            Period: 60,
+            EvaluationPeriods: 3,
+            Threshold: 10,
+            ComparisonOperator: "GreaterThanOrEqualToThreshold",
+            AlarmActions: [topicArn],
+        }),
+    );
+}
+
 const STEPS = {
     steps: [{ canary: 10, bakeSeconds: 60 }, { canary: 50, bakeSeconds: 60 }, { flip: true, bakeSeconds: 60 }, { finish: true }],
     analysis: { intervalSeconds: 30, minRequests: 50 },
@@ -124,19 +143,7 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
                 ["unhealthy-hosts", "UnHealthyHostCount"],
                 ["p99-latency", "TargetResponseTime"],
             ])
-                await plain.send(
-                    new PutMetricAlarmCommand({
-                        AlarmName: `switchyard-dev-${SERVICE}-${color}-${suffix}`,
-                        Namespace: "AWS/ApplicationELB",
-                        MetricName: metric,
-                        Statistic: "Maximum",
-                        Period: 60,
-                        EvaluationPeriods: 3,
-                        Threshold: 10,
-                        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-                        AlarmActions: [topic.TopicArn!],
-                    }),
-                );
+                await putAlarm(plain, `switchyard-dev-${SERVICE}-${color}-${suffix}`, metric, topic.TopicArn!);
         const h: Harness = {
             dir,
             logDir,
@@ -394,6 +401,59 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
             ],
         );
         assert.equal(h.metricRequests[10].MetricDataQueries!.find((q) => q.Id === "p99bake_green")!.MetricStat!.Period, 300);
+    });
+
+    it("reads only this service's alarms: another service's firing alarm (service web-green, web-api) neither rolls back nor is notified", async () => {
+        const h = await harness({
+            steps: [
+                { canary: 10, bakeSeconds: 30 },
+                { flip: true, bakeSeconds: 0 },
+            ],
+            analysis: { intervalSeconds: 30 },
+        });
+        const other = await new SNSClient({}).send(new CreateTopicCommand({ Name: "other-service-alarms" }));
+        // Names that start with this service's prefixes: switchyard-dev-web-green- (green's) and switchyard-dev-web- (the service's).
+        const colliding = [
+            "switchyard-dev-web-green-blue-5xx",
+            "switchyard-dev-web-api-green-5xx",
+            "switchyard-dev-web-api-green-p99-latency",
+        ];
+        for (const name of colliding) {
+            await putAlarm(h.writer, name, "HTTPCode_Target_5XX_Count", other.TopicArn!);
+            await h.writer.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: "ALARM", StateReason: "not ours" }));
+        }
+        assert.equal(await run(h), 0, [...h.out, ...h.err].join("\n"));
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 flip.yaml"]);
+        assert.ok(
+            h.out.filter((l) => l.startsWith("step 1/2 (canary 10) ")).every((l) => l.endsWith(" · alarms ok (3)")),
+            h.out.join("\n"),
+        );
+        assert.deepEqual([...new Set(h.published.map((p) => p.TopicArn))], [h.topicArn]);
+    });
+
+    it("alarmTopics reads every page of DescribeAlarms", async () => {
+        const h = await harness();
+        const second = await new SNSClient({}).send(new CreateTopicCommand({ Name: "second-page" }));
+        // blue's p99 alarm now notifies a second topic.
+        await putAlarm(h.writer, "switchyard-dev-web-blue-p99-latency", "TargetResponseTime", second.TopicArn!);
+        // moto answers DescribeAlarms in one page; this client splits its answer in two, as CloudWatch may.
+        const paged = new CloudWatchClient({});
+        const tokens: (string | undefined)[] = [];
+        paged.middlewareStack.add(
+            (next) => async (args) => {
+                const input = args.input as DescribeAlarmsCommandInput;
+                tokens.push(input.NextToken);
+                const result = await next({ ...args, input: { ...input, NextToken: undefined } });
+                const output = result.output as DescribeAlarmsCommandOutput;
+                const alarms = output.MetricAlarms ?? [];
+                const page = input.NextToken ? alarms.slice(1) : alarms.slice(0, 1);
+                return { ...result, output: { ...output, MetricAlarms: page, NextToken: input.NextToken ? undefined : "page-2" } };
+            },
+            { step: "initialize" },
+        );
+        const topics = await alarmTopics(paged, "dev", SERVICE);
+        assert.deepEqual(tokens, [undefined, "page-2"]);
+        assert.deepEqual(topics.sort(), [h.topicArn, second.TopicArn!].sort());
     });
 
     it("rolls back a slow candidate by its p99 against the live colour's (on a terminal: one live line)", async () => {
