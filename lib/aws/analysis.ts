@@ -138,7 +138,9 @@ export async function readSample(
     window: { readonly sinceMs: number; readonly nowMs: number },
 ): Promise<Sample> {
     const [metrics, alarms] = await Promise.all([
-        // One page for a bake's few hundred datapoints; further pages only if CloudWatch splits the answer.
+        // One page: a bake's datapoints (8 series of one per minute, 2 of one) are far below the
+        // default MaxDatapoints (100,800: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html);
+        // further pages only should CloudWatch split the answer.
         awsCall("cloudwatch:GetMetricData", () =>
             allPages(paginateGetMetricData({ client: clients.cloudwatch }, metricRequest(where.targets, window.sinceMs, window.nowMs))),
         ),
@@ -155,12 +157,12 @@ export async function readSample(
     const completeBefore = floorMinute(window.nowMs);
     /** A colour's figures over the bake (the sums of its minutes), or in the minute starting at `at`. */
     const colorSample = (color: Color, at?: number): ColorSample => {
-        const value = (id: string) => {
+        const values = (id: string) => {
             const points = series.get(`${id}_${color}`) ?? new Map<number, number>();
-            return at === undefined ? [...points.values()].reduce((a, b) => a + b, 0) : (points.get(at) ?? 0);
+            return at === undefined ? [...points.values()] : points.has(at) ? [points.get(at)!] : [];
         };
-        const p99 = at === undefined ? series.get(`p99bake_${color}`) : series.get(`p99_${color}`);
-        const p99Values = at === undefined ? [...(p99?.values() ?? [])] : p99?.has(at) ? [p99.get(at)!] : [];
+        const value = (id: string) => values(id).reduce((a, b) => a + b, 0);
+        const p99Values = values(at === undefined ? "p99bake" : "p99");
         return {
             color,
             requests: value("requests"),
