@@ -71,7 +71,14 @@ export function exitCode(outcome: Outcome): number {
 type BakeResult =
     | { readonly kind: "passed"; readonly note?: string }
     | { readonly kind: "failed"; readonly reason: string }
+    /** The stack file was edited by someone else during the bake: stop, neither go on nor roll back. */
+    | { readonly kind: "superseded"; readonly reason: string }
     | { readonly kind: "interrupted" };
+
+/** What a rollout edit changes, to notice an edit made by someone else. */
+function releaseState(cfg: SwitchyardConfig): string {
+    return JSON.stringify({ traffic: cfg.traffic, slots: cfg.slots });
+}
 
 export interface RolloutOptions {
     /** Overrides analysis.intervalSeconds. */
@@ -101,6 +108,16 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
      * run resumed after an interrupt just before a pause walk past it unapproved.
      */
     let approvals = opts.continuePastPause ? 1 : 0;
+    /**
+     * The routing and slots as rollout last saw or wrote them. Someone else's edit in between (a
+     * person's `rollback` during a bake, say) stops the run: its next edit would undo theirs.
+     */
+    let expected = releaseState(initial);
+    const changedByOthers = (): string | undefined =>
+        releaseState(fx.read()) === expected
+            ? undefined
+            : `Pulumi.${stack}.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout ` +
+              `last wrote); rollout stopped without touching it: run status to see where the release is`;
 
     const rollback = async (reason: string, step: string): Promise<Outcome> => {
         fx.out(`✗ ${step}: ${reason}; rolling back`);
@@ -137,8 +154,9 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
         }
         if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
         if (bakeSeconds(step) === 0) return undefined;
-        const baked = await bake(fx, fx.read(), step, analysis, name(i));
+        const baked = await bake(fx, fx.read(), step, analysis, name(i), changedByOthers);
         if (baked.kind === "interrupted") return { kind: "interrupted", step: i, label };
+        if (baked.kind === "superseded") return { kind: "failed", reason: baked.reason };
         if (baked.kind === "failed") return rollback(baked.reason, name(i));
         if (baked.note) notes.push(`${name(i)}: ${baked.note}`);
         return undefined;
@@ -166,7 +184,10 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
                 fx.out(`${name(i)}: passed (--continue)`);
                 continue;
             }
+            const superseded = changedByOthers();
+            if (superseded) return { kind: "failed", reason: superseded };
             const edited = fx.edit(step);
+            if (edited.ok) expected = releaseState(fx.read());
             if (!edited.ok) {
                 if (moved) return rollback(`the ${stepLabel(step)} edit was refused: ${edited.refusal}`, name(i));
                 return { kind: "refused", reason: edited.refusal };
@@ -212,6 +233,7 @@ async function bake(
     step: RolloutStep,
     analysis: AnalysisSettings,
     name: string,
+    changedByOthers: () => string | undefined,
 ): Promise<BakeResult> {
     const flipped = cfg.traffic.previous !== undefined;
     const watched = flipped ? cfg.traffic.live : candidateColor(cfg);
@@ -222,6 +244,8 @@ async function bake(
     let extended = false;
     let readFailures = 0;
     for (;;) {
+        const superseded = changedByOthers();
+        if (superseded) return { kind: "superseded", reason: superseded };
         let verdict: Verdict | undefined;
         const elapsed = () => `${clockText(fx.clock.now() - start)}/${clockText(deadline - start)}`;
         try {

@@ -15,7 +15,8 @@ import { rolloutPosition } from "../../lib/rollout/position";
 
 const img = (c: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${c.repeat(64)}`;
 
-type Poll = "healthy" | "alarm" | "errors" | "slow" | "quiet" | "unreadable";
+/** What a poll sees; "person-rolls-back": a person runs `rollback` on the stack file just after this (healthy) poll. */
+type Poll = "healthy" | "alarm" | "errors" | "slow" | "quiet" | "unreadable" | "person-rolls-back";
 
 interface Run {
     outcome: Outcome;
@@ -115,6 +116,11 @@ async function run(
         },
         async sample(watched, baseline) {
             const poll = polls.shift() ?? "healthy";
+            if (poll === "person-rolls-back") {
+                const byHand = release.runStep(raw, "dev", (cfg) => release.rollback(cfg));
+                if (byHand.ok) raw = byHand.raw;
+                return sampleFor("healthy", watched, baseline);
+            }
             const s = sampleFor(poll, watched, baseline);
             if (poll === "alarm" || poll === "errors" || (poll === "slow" && baseline)) r.failedPollAt ??= t;
             return s;
@@ -242,8 +248,27 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(r.applies, ["canary 10", "flip", "rollback"]);
     });
 
+    it("stops when a person edits the stack file during a bake (e.g. a manual rollback), without undoing their edit", async () => {
+        const r = await run(startRaw(STEP_LISTS.design, "start"), [], ["healthy", "person-rolls-back"]);
+        assert.deepEqual(r.outcome, {
+            kind: "failed",
+            reason:
+                "Pulumi.dev.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout last " +
+                "wrote); rollout stopped without touching it: run status to see where the release is",
+        });
+        assert.equal(exitCode(r.outcome), 1);
+        // Only the first canary was rollout's; the person's rollback stands: no canary 50, no flip, no second rollback.
+        assert.deepEqual(
+            r.edits.map((e) => e.request),
+            ["canary"],
+        );
+        assert.deepEqual(r.applies, ["canary 10"]);
+        assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
+    });
+
     it("rolls back when something unexpected stops it after traffic moved", async () => {
-        const r = await run(startRaw(STEP_LISTS.default, "start"), [], [], 1);
+        // Reads: the start, before the canary edit, after it; the fourth (the bake's) breaks, once traffic moved.
+        const r = await run(startRaw(STEP_LISTS.default, "start"), [], [], 3);
         assert.deepEqual(r.outcome, {
             kind: "rolled-back",
             step: "rollout",
