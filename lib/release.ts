@@ -362,8 +362,9 @@ export interface RollbackArgs {
 
 /**
  * `rollback`: after a flip (`traffic.previous` set) makes the previous colour live again and
- * removes `previous` (the flip reversed: routing is exactly as before the flip, without its
- * canary); otherwise removes the canary and every route, and the live colour stays.
+ * removes `previous`: the flip reversed, to the last safe routing, so without the canary and
+ * without the routes to the colour it rolls back from (those users would stay on the failing
+ * build). Otherwise removes the canary and every route, and the live colour stays.
  */
 export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepResult {
     if (cfg.strategy === "rolling") return refuse(rollingRefusal(cfg, "rollback", args.rollingPrevious));
@@ -376,9 +377,14 @@ export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepRe
         if (bad) return refuse(`cannot roll back to ${previous}: ${bad}`);
         const edits: Edit[] = [set(["traffic", "live"], previous), del(["traffic", "previous"])];
         if (cfg.traffic.canary) edits.push(del(["traffic", "canary"]));
-        const routes = cfg.traffic.routes.length;
-        const routeNote =
-            routes > 0 ? `; ${routes} route${routes === 1 ? "" : "s"} kept as before the flip (rollback again removes them)` : "";
+        const routes = cfg.traffic.routes;
+        const dropped = routes.filter((r) => r.color === live).length;
+        if (dropped > 0 && dropped === routes.length) edits.push(del(["traffic", "routes"]));
+        else if (dropped > 0) {
+            // From the last one down, so each index still names the route it did.
+            for (let i = routes.length - 1; i >= 0; i--) if (routes[i].color === live) edits.push(del(["traffic", "routes", i]));
+        }
+        const routeNote = dropped > 0 ? `; removed ${dropped} route${dropped === 1 ? "" : "s"} to ${live}` : "";
         return done(
             edits,
             `${previous} is live again (was ${live}); ${live} keeps running for inspection${routeNote}. ` +

@@ -20,7 +20,17 @@ export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, af
     const again = slot?.kind === "image" ? `--image ${slot.image}` : slot ? `--build ${slot.context}` : undefined;
     switch (kind) {
         case "flip": {
-            // rollback reverses the flip without its canary (lib/release.ts); a canary comes back with a second step.
+            // rollback reverses the flip without its canary and without routes to the flipped-to colour
+            // (lib/release.ts); a canary comes back with a second step, routes with no release-tool command.
+            const routed = before.traffic.routes.filter((r) => r.color === after.traffic.live).length;
+            if (routed > 0) {
+                return {
+                    command: null,
+                    note:
+                        `the base had ${routed} route${routed === 1 ? "" : "s"} to ${after.traffic.live}, which rollback removes (the last safe ` +
+                        `routing): revert the commit (git revert) to return to the base exactly, or run rollback for the last safe routing`,
+                };
+            }
             const canary = before.traffic.canary;
             return canary === undefined
                 ? { command: tool("rollback"), note: `makes ${before.traffic.live} live again, exactly as before the flip` }

@@ -173,7 +173,7 @@ describe("release steps (properties)", () => {
         }
     });
 
-    it("rollback after flip restores the routing from before the flip (without its canary)", () => {
+    it("rollback after flip restores the routing from before the flip, without its canary and its routes to the flipped-to colour", () => {
         fc.assert(
             fc.property(validRaw, image, (raw, pin) => {
                 const before = parseConfig(raw, "dev");
@@ -186,12 +186,20 @@ describe("release steps (properties)", () => {
                 const back = release.rollback(midCfg);
                 assert.ok(back.ok, !back.ok ? back.refusal : "");
                 const after = parseConfig(release.applyEdits(mid, back.edits), "dev");
-                assert.deepEqual(after.traffic, { ...before.traffic, canary: undefined });
-                assert.deepEqual(productionWeights(after), { [before.traffic.live]: 100, [midCfg.traffic.live]: 0 });
+                const failed = midCfg.traffic.live;
+                assert.deepEqual(after.traffic, {
+                    ...before.traffic,
+                    canary: undefined,
+                    routes: before.traffic.routes.filter((r) => r.color !== failed),
+                });
+                assert.deepEqual(productionWeights(after), { [before.traffic.live]: 100, [failed]: 0 });
+                // The last safe routing: no request of any kind still reaches the colour rolled back from.
+                assert.ok(!colorsWithTraffic(after).includes(failed));
                 const rawAfter = release.applyEdits(mid, back.edits) as { traffic: Record<string, unknown> };
-                const { canary: _dropped, ...trafficBefore } = raw.traffic as Record<string, unknown>;
+                const { canary: _dropped, routes, ...trafficBefore } = raw.traffic as Record<string, unknown>;
                 void _dropped;
-                assert.deepEqual(rawAfter.traffic, trafficBefore);
+                const kept = ((routes as { color: string }[] | undefined) ?? []).filter((r) => r.color !== failed);
+                assert.deepEqual(rawAfter.traffic, kept.length > 0 ? { ...trafficBefore, routes: kept } : trafficBefore);
             }),
             { numRuns: 300 },
         );

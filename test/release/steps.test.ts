@@ -256,13 +256,21 @@ describe("release steps", () => {
             const back = applied(flipped.raw, release.rollback(flipped.cfg));
             assert.deepEqual(back.raw, r);
         });
-        it("after a flip, keeps routes as they were before it", () => {
+        it("after a flip, removes the routes to the colour it rolls back from: those users would stay on the failing build", () => {
             const routes = [{ color: "green", cookie: { name: "beta", value: "1" } }];
             const r = raw(blueGreenWithGreen({ traffic: { live: "blue", routes } }));
             const flipped = applied(r, release.flip(cfg(r)));
             const res = release.rollback(flipped.cfg);
-            assert.deepEqual(applied(flipped.raw, res).raw, r);
-            assert.match((res as { summary: string }).summary, /1 route kept as before the flip \(rollback again removes them\)/);
+            assert.deepEqual(applied(flipped.raw, res).raw, raw(blueGreenWithGreen({ traffic: { live: "blue" } })));
+            assert.match((res as { summary: string }).summary, /; removed 1 route to green\. /);
+        });
+        it("after a flip, keeps a route (added by hand) to the colour it rolls back to", () => {
+            const toBlue = { color: "blue", sourceIps: ["10.0.0.0/8"] };
+            const toGreen = { color: "green", header: { name: "x-beta", values: ["1"] } };
+            const r = raw(blueGreenWithGreen({ traffic: { live: "green", previous: "blue", routes: [toGreen, toBlue, toGreen] } }));
+            const back = applied(r, release.rollback(cfg(r)));
+            assert.deepEqual((back.raw.traffic as { routes: unknown[] }).routes, [toBlue]);
+            assert.equal(back.cfg.traffic.live, "blue");
         });
         it("during a canary or with routes: removes both, live stays", () => {
             const r = raw(
