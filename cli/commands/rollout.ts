@@ -22,7 +22,7 @@ import { Clock, EditRequest, Outcome, RolloutEffects, exitCode, runRollout } fro
 import { rolloutPosition, stepLabel } from "../../lib/rollout/position";
 import { CliError, StackFile, loadStackFile } from "../stackFile";
 import { Io, canaryCommand, finishCommand, flipCommand, rollbackCommand } from "./edit";
-import { digestFromStackOutput } from "./digest";
+import { findPulumi } from "./digest";
 
 export interface RolloutOptions {
     readonly stack: string;
@@ -93,7 +93,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const sns = topics.length > 0 ? (deps.sns ?? new SNSClient({ region: setup.region })) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
-    const target = { stack: opts.stack, dir: opts.dir, digest: setup.candidateDigest };
+    const target = { stack: opts.stack, dir: opts.dir, digest: opts.digest };
 
     const fx: RolloutEffects = {
         read: () => readConfig(loadStackFile(opts.dir, opts.stack)),
@@ -118,6 +118,15 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
         signal: controller.signal,
     };
     try {
+        if (flipNeedsBuildFirst(cfg, opts)) {
+            try {
+                await fx.apply("build", false);
+            } catch (e) {
+                lines.end();
+                io.err(`rollout failed before moving any traffic: the apply that builds the candidate failed: ${(e as Error).message}`);
+                return 1;
+            }
+        }
         const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds, continuePastPause: opts.continue });
         lines.end();
         report(outcome, opts.stack, cfg, io);
@@ -134,8 +143,6 @@ interface Setup {
     readonly targets: AnalysisTargets;
     readonly topics: readonly string[];
     readonly cloudwatch: CloudWatchClient;
-    /** The digest a candidate build slot is pinned to by the flip; undefined when the candidate is an image. */
-    readonly candidateDigest?: string;
 }
 
 /** Everything checked before the first edit: the file, the position, git, the flip's digest, and the resources in AWS. */
@@ -145,7 +152,7 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.Proc
     const position = rolloutPosition(cfg);
     if (!position.ok) throw new CliError(position.refusal, 2);
     if (opts.commit) requireGit(opts.dir);
-    const candidateDigest = flipDigest(cfg, opts, env);
+    checkFlipDigest(cfg, opts, env);
     const fileRegion = file.doc.getIn(["config", "aws:region"]);
     const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
     if (!region) throw new CliError(`no AWS region: set aws:region in ${file.path} or AWS_REGION`, 2);
@@ -160,27 +167,47 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.Proc
     const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region });
     const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
     const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
-    return { cfg, region, targets, topics, cloudwatch, candidateDigest };
+    return { cfg, region, targets, topics, cloudwatch };
 }
 
 /**
- * A candidate that is a `build` slot is pinned by its flip to the digest pulumi up pushed. Found
- * before anything moves (--digest, or the stack's `images` output), so that a rollout never
- * walks a canary only to have its flip refused.
+ * A candidate that is a `build` slot is pinned by its flip to the digest pulumi up pushed. That
+ * digest is read when the flip is edited (flipCommand asks `pulumi stack output images`), after
+ * this run has applied the file that builds it, so it is never the digest of an older build. Here,
+ * before anything moves: `--digest` must fit, or pulumi must be there to ask.
  */
-function flipDigest(cfg: SwitchyardConfig, opts: RolloutOptions, env: NodeJS.ProcessEnv): string | undefined {
+function checkFlipDigest(cfg: SwitchyardConfig, opts: RolloutOptions, env: NodeJS.ProcessEnv): void {
     const cand = candidateColor(cfg);
-    if (cfg.traffic.previous || cfg.slots[cand]?.kind !== "build") return undefined;
-    const digest = opts.digest ?? digestFromStackOutput(opts.stack, opts.dir, cand, env);
-    if (digest === undefined) {
+    const building = !cfg.traffic.previous && cfg.slots[cand]?.kind === "build";
+    if (opts.digest !== undefined) {
+        if (!building) {
+            throw new CliError(
+                `--digest pins a candidate build slot at the flip, but ${cand} (the candidate) is not a build that is still to be flipped; remove --digest`,
+                2,
+            );
+        }
+        if (!DIGEST_PATTERN.test(opts.digest)) throw new CliError(`--digest ${opts.digest || '""'} is not <repo>@sha256:<64 hex>`, 2);
+        return;
+    }
+    if (building && !findPulumi(env)) {
         throw new CliError(
             `${cand} (the candidate) is a build, and its flip pins it to the digest pulumi up pushed, but pulumi is not on PATH ` +
                 `to read it; pass --digest <repo>@sha256:<digest> (pulumi stack output images --json --stack ${cfg.stack} shows it as ${cand})`,
             2,
         );
     }
-    if (!DIGEST_PATTERN.test(digest)) throw new CliError(`--digest ${digest || '""'} is not <repo>@sha256:<64 hex>`, 2);
-    return digest;
+}
+
+/**
+ * True when the flip of a build candidate would come before any apply of this run (no canary step
+ * left before it): the file is applied first, so the build is pushed and the digest read at the
+ * flip is this build's.
+ */
+function flipNeedsBuildFirst(cfg: SwitchyardConfig, opts: RolloutOptions): boolean {
+    if (opts.digest !== undefined || cfg.traffic.previous || cfg.slots[candidateColor(cfg)]?.kind !== "build") return false;
+    const position = rolloutPosition(cfg);
+    if (!position.ok || position.reached >= 0) return false; // a resumed run re-applies the step it is at first
+    return cfg.rollout.steps.find((s) => s.kind !== "pause")?.kind === "flip";
 }
 
 function readConfig(file: StackFile): SwitchyardConfig {

@@ -503,6 +503,58 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
         assert.match(h.err.at(-1)!, /nothing to roll out: blue is idle/);
     });
 
+    describe("a candidate that is a build", () => {
+        const OLD = DIGEST.replace(/a{64}$/, "0".repeat(64));
+        /**
+         * A stand-in pulumi whose `images` output is what the last apply pushed: OLD (an earlier
+         * build) until this run applies the file, which "pushes" the candidate as NEW.
+         */
+        function withBuild(h: Harness, steps: unknown): NodeJS.ProcessEnv {
+            const file = path.join(h.dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, stackText(steps).replace(/( {4}green:\n {6})image: .*\n/, "$1build: ./app\n"));
+            const images = path.join(h.dir, "images.json");
+            fs.writeFileSync(images, JSON.stringify({ blue: DIGEST, green: OLD }));
+            const bin = path.join(h.dir, "bin");
+            fs.mkdirSync(bin);
+            fs.writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\ncat "${images}"\n`, { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(h.dir, "build-apply.sh"),
+                `#!/bin/sh\n./record.sh || exit 1\nprintf '{"blue":"%s","green":"%s"}' "${DIGEST}" "${NEW}" > "${images}"\n`,
+                { mode: 0o755 },
+            );
+            return { PATH: `${bin}:${process.env.PATH}` };
+        }
+        const greenIn = (h: Harness, file: string) =>
+            parse(fs.readFileSync(path.join(h.logDir, file), "utf8")).config["switchyard:slots"].green;
+
+        it("its flip pins the digest this run's apply pushed (read after the canary applied the build), not an older one", async () => {
+            const h = await harness();
+            const env = withBuild(h, STEPS);
+            assert.equal(await run(h, { apply: "./build-apply.sh" }, env), 0, [...h.out, ...h.err].join("\n"));
+            assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 50.yaml", "02 flip.yaml", "03 finish.yaml"]);
+            assert.deepEqual(greenIn(h, "00 canary 10.yaml"), { build: "./app" });
+            assert.deepEqual(greenIn(h, "02 flip.yaml"), { image: NEW });
+        });
+
+        it("with the flip first, applies the file before it, so the build is pushed and its digest known", async () => {
+            const h = await harness();
+            const env = withBuild(h, { steps: [{ flip: true, bakeSeconds: 60 }, { finish: true }] });
+            assert.equal(await run(h, { apply: "./build-apply.sh" }, env), 0, [...h.out, ...h.err].join("\n"));
+            assert.deepEqual(applied(h), ["00 build.yaml", "01 flip.yaml", "02 finish.yaml"]);
+            assert.deepEqual(greenIn(h, "01 flip.yaml"), { image: NEW });
+        });
+
+        it("--digest must fit: refused (exit 2, nothing applied) when malformed or when the candidate is an image", async () => {
+            const h = await harness();
+            assert.equal(await run(h, { digest: NEW }), 2);
+            assert.match(h.err.at(-1)!, /--digest pins a candidate build slot at the flip, but green \(the candidate\) is not a build/);
+            const env = withBuild(h, STEPS);
+            assert.equal(await run(h, { digest: "web:latest" }, env), 2);
+            assert.match(h.err.at(-1)!, /--digest web:latest is not <repo>@sha256:<64 hex>$/);
+            assert.deepEqual(applied(h), []);
+        });
+    });
+
     it("refuses without a candidate (exit 2), nothing changed", async () => {
         const h = await harness();
         const file = path.join(h.dir, "Pulumi.dev.yaml");
