@@ -57,7 +57,7 @@ export function classify(
     if (idled.length > 0) return { kind: "finish", summary: `finish: ${idled.join(", ")} is scaled down to its idle count` };
     const wasLive = before.slots[live];
     const nowLive = after.slots[live];
-    if (wasLive?.kind === "build" && nowLive?.kind === "image") {
+    if (after.strategy === "blue-green" && wasLive?.kind === "build" && nowLive?.kind === "image") {
         return {
             kind: "pin",
             summary: `pin: ${live} (live) is pinned to ${buildOf(nowLive)} (was ${buildOf(wasLive)}); traffic unchanged`,

@@ -27,7 +27,7 @@ function undoStep(line: string): (cfg: SwitchyardConfig) => release.StepResult {
     if (command === "flip") return (c) => release.flip(c);
     if (command === "finish") return (c) => release.finish(c);
     if (command === "canary") return (c) => release.canary(c, { percent: Number(flags.percent), stickiness });
-    if (command === "start") return (c) => release.start(c, { image: flags.image });
+    if (command === "start") return (c) => release.start(c, { image: flags.image, build: flags.build });
     throw new Error(`no undo step for '${line}'`);
 }
 
@@ -188,6 +188,29 @@ describe("plan: release steps", () => {
         );
         assert.deepEqual(changeList(plan), ["replace TaskDefinition web-blue-task", "update Service web-blue-svc"]);
         assert.equal(plan.undo.command, `npm run switchyard -- start --image ${digest("a")} --stack dev`);
+
+        // A build replaced by an image on the one fleet is a release of that image, not a pin: the tasks change.
+        const built = { ...rolling, "switchyard:slots": { blue: { build: "./app" } } };
+        const fromBuild = await expectStep(
+            "dev",
+            built,
+            afterStep("dev", built, (c) => release.start(c, { image: digest("c") })),
+            "release",
+        );
+        assert.ok(changeList(fromBuild).includes("replace TaskDefinition web-blue-task"), changeList(fromBuild).join("\n"));
+    });
+
+    it("a blue-green candidate build replaced by --image is a release whose candidate tasks change (no pin assumed)", async () => {
+        const dev = committed("dev");
+        const built = afterStep("dev", dev, (c) => release.start(c, { build: "./app", liveDigest: BUILT }));
+        const plan = await expectStep(
+            "dev",
+            built,
+            afterStep("dev", built, (c) => release.start(c, { image: digest("c") })),
+            "release",
+        );
+        assert.ok(changeList(plan).includes("replace TaskDefinition web-blue-task"), changeList(plan).join("\n"));
+        assert.ok(!changeList(plan).some((c) => c.includes("web-green-")), changeList(plan).join("\n"));
     });
 
     it("generated stacks: start, canary, flip, finish each keep their blast radius", async () => {
