@@ -66,10 +66,15 @@ async function makePlan(opts: PlanOptions): Promise<Plan> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { evaluate } = require("../../lib/program/evaluate") as typeof import("../../lib/program/evaluate");
     const builds = buildAssumptions(before?.config, after.config);
-    const side = async (l: Loaded, build: BuildAssumption): Promise<Side> => ({
-        config: l.config,
-        resources: (await evaluate(opts.stack, l.configMap, build)).resources,
-    });
+    const side = async (l: Loaded, build: BuildAssumption): Promise<Side> => {
+        try {
+            return { config: l.config, resources: (await evaluate(opts.stack, l.configMap, build)).resources };
+        } catch (e) {
+            if (e instanceof ConfigError) throw e;
+            // E.g. a build context that is not there: bad input (exit 2), not a broken invariant (exit 1).
+            throw new CliError(`${l.label}: the program could not be evaluated: ${(e as Error).message ?? String(e)}`, 2);
+        }
+    };
     const beforeSide = before ? await side(before, builds.before) : undefined;
     const afterSide = await side(after, builds.after);
     const dirArg = path.resolve(opts.dir) === process.cwd() ? "" : ` --dir ${opts.dir}`;

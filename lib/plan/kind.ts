@@ -3,8 +3,8 @@
  * the release step it corresponds to (flip, canary step, release, rollback, finish, pin,
  * promote) or "other". Pure.
  */
-import { Color, COLORS, SwitchyardConfig, otherColor } from "../model";
-import { buildOf } from "./traffic";
+import { Color, COLORS, Slot, SwitchyardConfig, otherColor } from "../model";
+import { describeSlot } from "../release";
 
 export const KINDS = ["flip", "canary step", "release", "rollback", "finish", "pin", "promote", "other"] as const;
 export type Kind = (typeof KINDS)[number];
@@ -42,15 +42,15 @@ export function classify(
         };
     }
     const candidate = otherColor(live);
-    const newBuild = buildOf(after.slots[candidate]);
-    if (buildOf(before.slots[candidate]) !== newBuild && after.slots[candidate]) {
+    const newBuild = describeSlot(after.slots[candidate]);
+    if (buildIdentity(before.slots[candidate]) !== buildIdentity(after.slots[candidate]) && after.slots[candidate]) {
         const image = after.slots[candidate]?.kind === "image" ? after.slots[candidate].image : undefined;
         const from = image ? liveElsewhere.get(image) : undefined;
         return from
             ? { kind: "promote", summary: `promote: ${candidate} (candidate) gets ${newBuild}, live in ${from}; traffic unchanged` }
             : {
                   kind: "release",
-                  summary: `release: ${candidate} (candidate) gets ${newBuild} (was ${buildOf(before.slots[candidate])}); traffic unchanged`,
+                  summary: `release: ${candidate} (candidate) gets ${newBuild} (was ${describeSlot(before.slots[candidate])}); traffic unchanged`,
               };
     }
     const idled = COLORS.filter((c: Color) => after.slots[c]?.idle && !before.slots[c]?.idle);
@@ -60,19 +60,19 @@ export function classify(
     if (after.strategy === "blue-green" && wasLive?.kind === "build" && nowLive?.kind === "image") {
         return {
             kind: "pin",
-            summary: `pin: ${live} (live) is pinned to ${buildOf(nowLive)} (was ${buildOf(wasLive)}); traffic unchanged`,
+            summary: `pin: ${live} (live) is pinned to ${describeSlot(nowLive)} (was ${describeSlot(wasLive)}); traffic unchanged`,
         };
     }
-    if (nowLive && buildOf(wasLive) !== buildOf(nowLive)) {
-        const was = `(was ${buildOf(wasLive)})`;
+    if (nowLive && buildIdentity(wasLive) !== buildIdentity(nowLive)) {
+        const was = `(was ${describeSlot(wasLive)})`;
         return after.strategy === "rolling"
             ? {
                   kind: "release",
-                  summary: `release: ${live} (the only fleet, rolling) gets ${buildOf(nowLive)} ${was}; ECS replaces its tasks in batches`,
+                  summary: `release: ${live} (the only fleet, rolling) gets ${describeSlot(nowLive)} ${was}; ECS replaces its tasks in batches`,
               }
             : {
                   kind: "release",
-                  summary: `release into the live colour: ${live} gets ${buildOf(nowLive)} ${was} while it serves production`,
+                  summary: `release into the live colour: ${live} gets ${describeSlot(nowLive)} ${was} while it serves production`,
               };
     }
     return same(before, after)
@@ -86,3 +86,8 @@ function routesNote(before: SwitchyardConfig, after: SwitchyardConfig): string {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** What a slot runs, in full (a short digest could match two images). */
+function buildIdentity(slot: Slot | undefined): string {
+    return slot ? (slot.kind === "image" ? slot.image : `build ${slot.context}`) : "empty";
+}

@@ -2,8 +2,8 @@
  * Who gets which build, in words: the default action's share per colour, each route's
  * conditions, stickiness and the colour the test listener serves. Pure: from a validated config.
  */
-import { Color, Route, Slot, SwitchyardConfig } from "../model";
-import { shortImage } from "../release";
+import { Color, Route, SwitchyardConfig } from "../model";
+import { describeSlot } from "../release";
 import { productionWeights, testListenerTarget } from "../traffic";
 
 export interface ColorShare {
@@ -33,11 +33,6 @@ export interface TrafficSummary {
     readonly previous: Color | null;
 }
 
-export function buildOf(slot: Slot | undefined): string {
-    if (!slot) return "empty";
-    return slot.kind === "image" ? shortImage(slot.image) : `build ${slot.context}`;
-}
-
 export function summarizeTraffic(cfg: SwitchyardConfig): TrafficSummary {
     const weights = productionWeights(cfg);
     const live = cfg.traffic.live;
@@ -45,10 +40,10 @@ export function summarizeTraffic(cfg: SwitchyardConfig): TrafficSummary {
     const test = testListenerTarget(cfg);
     return {
         live,
-        default: colors.filter((c) => weights[c] > 0).map((c) => ({ color: c, percent: weights[c], build: buildOf(cfg.slots[c]) })),
-        routes: cfg.traffic.routes.map((r) => ({ color: r.color, build: buildOf(cfg.slots[r.color]), when: routeWords(r) })),
+        default: colors.filter((c) => weights[c] > 0).map((c) => ({ color: c, percent: weights[c], build: describeSlot(cfg.slots[c]) })),
+        routes: cfg.traffic.routes.map((r) => ({ color: r.color, build: describeSlot(cfg.slots[r.color]), when: routeWords(r) })),
         stickinessSeconds: cfg.strategy === "blue-green" && cfg.traffic.canary?.stickiness ? cfg.traffic.canary.stickiness : null,
-        testListener: test ? { color: test, build: buildOf(cfg.slots[test]) } : null,
+        testListener: test ? { color: test, build: describeSlot(cfg.slots[test]) } : null,
         previous: cfg.traffic.previous ?? null,
     };
 }

@@ -206,5 +206,12 @@ describe("plan command", () => {
         const both = await run(["plan", "--stack", "prod", "--dir", dir, "--base", "none", "--base-file", "x.yaml"]);
         assert.equal(both.code, 2);
         assert.match(both.err, /option '--base <ref>' cannot be used with option '--base-file <path>'/);
+
+        // A build context that is not there: the program cannot be evaluated, which is bad input (2), not a broken invariant (1).
+        const missingContext = edit(prod, "slots", (s) => (s.green = { build: "./no-such-context" }));
+        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: missingContext }));
+        const unbuildable = await run(["plan", "--stack", "prod", "--dir", dir]);
+        assert.equal(unbuildable.code, 2);
+        assert.match(unbuildable.err, /Pulumi\.prod\.yaml: the program could not be evaluated: ENOENT: .*no-such-context/);
     });
 });
