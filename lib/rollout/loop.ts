@@ -5,7 +5,7 @@
  * injected, so the same loop runs in the CLI, against moto, and in property tests.
  */
 import { AnalysisSettings, Color, RolloutStep, SwitchyardConfig } from "../model";
-import { candidateColor } from "../traffic";
+import { candidateColor, colorsWithTraffic } from "../traffic";
 import { Sample, Verdict, describeSample, judge } from "./analysis";
 import { bakeSeconds, rolloutPosition, stepLabel } from "./position";
 
@@ -100,8 +100,8 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
     const total = steps.length;
     const name = (i: number) => `step ${i + 1}/${total} (${stepLabel(steps[i])})`;
     const notes: string[] = [];
-    /** Traffic has moved to the candidate: from here on a failure rolls back. */
-    let moved = position.reached >= 0;
+    /** Traffic has moved to the candidate (a step, or routes to it): from here on a failure rolls back. */
+    let moved = position.reached >= 0 || colorsWithTraffic(initial).includes(candidateColor(initial));
     /**
      * A pause is a human gate (like Argo Rollouts' indefinite pause, passed only by an explicit
      * promote): only --continue passes it, once. Inferring the approval from the file would let a

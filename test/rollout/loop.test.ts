@@ -266,6 +266,18 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });
 
+    it("counts routes to the candidate as traffic moved: a failed first apply then rolls back instead of stopping", async () => {
+        const raw0 = startRaw(STEP_LISTS.default, "start");
+        const withRoute = { ...raw0, traffic: { live: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["1"] } }] } };
+        const r = await run(withRoute, [false], []);
+        assert.deepEqual(r.outcome, {
+            kind: "rolled-back",
+            step: "step 1/3 (canary 10)",
+            reason: "the apply of canary 10 failed: pulumi up exited 255",
+        });
+        assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
+    });
+
     it("rolls back when something unexpected stops it after traffic moved", async () => {
         // Reads: the start, before the canary edit, after it; the fourth (the bake's) breaks, once traffic moved.
         const r = await run(startRaw(STEP_LISTS.default, "start"), [], [], 3);
