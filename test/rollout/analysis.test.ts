@@ -6,16 +6,11 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { colorAlarmNames } from "../../lib/alarms";
 import { AnalysisSettings } from "../../lib/model";
+import { DEFAULT_ROLLOUT } from "../../lib/parse/rollout";
 import { ColorSample, MinuteSample, Sample, judge } from "../../lib/rollout/analysis";
 
-const SETTINGS: AnalysisSettings = {
-    intervalSeconds: 30,
-    alarms: true,
-    minRequests: 50,
-    maxErrorRatePercent: 1,
-    maxErrorRateRatio: 2,
-    maxP99LatencyRatio: 1.5,
-};
+/** The default analysis (test/rollout/config.test.ts pins its values, as the README documents them). */
+const SETTINGS: AnalysisSettings = DEFAULT_ROLLOUT.analysis;
 
 const green = (requests: number, target5xx: number, connectionErrors: number, p99 = 0.1): ColorSample => ({
     color: "green",
