@@ -175,7 +175,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             }
             this.routeRules.push(
                 new aws.lb.ListenerRule(
-                    `${this.name}-route-${i}`,
+                    routeRuleName(this.name, route),
                     {
                         listenerArn: this.productionListener!.arn,
                         priority: route.priority,
@@ -183,11 +183,26 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                         actions: [{ type: "forward", targetGroupArn }],
                         tags: { ...roleTags(this.args.tags, "production"), "switchyard:color": route.color },
                     },
-                    opts,
+                    // Stacks deployed before rules were named by priority hold `route-<index>`.
+                    { ...opts, aliases: [{ name: `${this.name}-route-${i}` }] },
                 ),
             );
         });
     }
+}
+
+/**
+ * A route's rule is named by its priority, never by its position in `traffic.routes`. The engine
+ * runs creates and updates before deletes (https://www.pulumi.com/docs/iac/concepts/how-pulumi-works/),
+ * and two rules of one listener can never hold one priority, not even for a moment
+ * (SetRulePriorities and CreateRule fail with PriorityInUse,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html).
+ * Named by index, removing the first of two routes updated `route-0` to the second's priority
+ * while `route-1` still held it. Named by priority, a rule that stays never changes its priority:
+ * the rules of a step are updated in place (conditions, target) or created and deleted whole.
+ */
+export function routeRuleName(switchName: string, route: Pick<Route, "priority">): string {
+    return `${switchName}-route-p${route.priority}`;
 }
 
 /** A forward over every target group with explicit weights (0 keeps a group attached). */

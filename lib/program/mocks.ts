@@ -14,10 +14,12 @@ export interface Recorded {
     /** URNs this resource depends on (dependsOn plus the resources its inputs came from). */
     readonly dependencies: readonly string[];
     readonly custom: boolean;
+    /** Earlier names this resource answers to (`aliases: [{ name }]`): the engine keeps its URN. */
+    readonly aliasNames: readonly string[];
 }
 
 const recorded = new Map<string, Recorded>();
-const pendingDeps = new Map<string, { deps: string[]; custom: boolean }>();
+const pendingDeps = new Map<string, { deps: string[]; custom: boolean; aliasNames: string[] }>();
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -109,13 +111,17 @@ export async function useStack(stack: string, preview = false): Promise<void> {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
         const key = `${req.getType()}::${req.getName()}`;
-        pendingDeps.set(key, { deps: req.getDependenciesList(), custom: req.getCustom() });
+        const aliasNames: string[] = req
+            .getAliasesList()
+            .map((a: any) => a.getSpec()?.getName())
+            .filter((n: unknown): n is string => typeof n === "string" && n !== "");
+        pendingDeps.set(key, { deps: req.getDependenciesList(), custom: req.getCustom(), aliasNames });
         return register(req, (err: any, res: any) => {
             if (!err) {
                 const urn: string = res.getUrn();
-                const { deps, custom } = pendingDeps.get(key) ?? { deps: [], custom: true };
+                const { deps, custom, aliasNames } = pendingDeps.get(key) ?? { deps: [], custom: true, aliasNames: [] };
                 const inputs = pulumi.runtime.deserializeProperties(req.getObject());
-                recorded.set(urn, { type: req.getType(), name: req.getName(), urn, inputs, dependencies: deps, custom });
+                recorded.set(urn, { type: req.getType(), name: req.getName(), urn, inputs, dependencies: deps, custom, aliasNames });
             }
             callback(err, res);
         });

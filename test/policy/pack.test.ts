@@ -89,6 +89,7 @@ describe("policy pack: served the way `pulumi preview --policy-pack policy` runs
             inputs: { imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true } },
             dependencies: [],
             custom: true,
+            aliasNames: [],
         };
         const res = await call(client, "analyze", analyzerResource(repo, pb.AnalyzeRequest));
         // The server puts the policy's description on the line before the violation.

@@ -117,6 +117,7 @@ describe("policy pack: violations", () => {
                 inputs: { securityGroupId: "web-alb-id", ipProtocol: "tcp", fromPort: 9000, toPort: 9000, cidrIpv6: "::/0" },
                 dependencies: [alb.urn],
                 custom: true,
+                aliasNames: [],
             };
             const run = await runPolicies([testListenerNotPublic], [...dev, rule]);
             assert.deepEqual(messages(run), [

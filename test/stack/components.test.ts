@@ -73,7 +73,7 @@ describe("components", () => {
             );
         });
 
-        it("turns each route into a rule on the production listener, in priority order, with each condition", async () => {
+        it("turns each route into a rule on the production listener named by its priority, with each condition", async () => {
             const raw = canaryRaw();
             raw.traffic.routes = [
                 { color: "green", header: { name: "x-beta-user", values: ["alice", "bob"] } },
@@ -87,14 +87,14 @@ describe("components", () => {
                 rules.map((r) => [r.name, r.inputs.priority, r.inputs.listenerArn, r.inputs.actions, r.inputs.conditions]),
                 [
                     [
-                        "web-route-0",
+                        "web-route-p1",
                         1,
                         "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
                         [{ type: "forward", targetGroupArn: TG_ARN("green") }],
                         [{ httpHeader: { httpHeaderName: "x-beta-user", values: ["alice", "bob"] } }],
                     ],
                     [
-                        "web-route-1",
+                        "web-route-p2",
                         2,
                         "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
                         [{ type: "forward", targetGroupArn: TG_ARN("green") }],
@@ -102,14 +102,7 @@ describe("components", () => {
                         [{ httpHeader: { httpHeaderName: "Cookie", regexValues: ["^(.{0,};\\s{0,1}){0,1}beta=1(;.{0,}){0,1}$"] } }],
                     ],
                     [
-                        "web-route-2",
-                        40,
-                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
-                        [{ type: "forward", targetGroupArn: TG_ARN("green") }],
-                        [{ sourceIp: { values: ["203.0.113.0/24"] } }],
-                    ],
-                    [
-                        "web-route-3",
+                        "web-route-p4",
                         4,
                         "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
                         [{ type: "forward", targetGroupArn: TG_ARN("blue") }],
@@ -120,6 +113,51 @@ describe("components", () => {
                             { queryStrings: [{ key: "lang", value: "de" }] },
                         ],
                     ],
+                    [
+                        "web-route-p40",
+                        40,
+                        "arn:aws:lb:eu-west-1:123456789012:web-prod-listener",
+                        [{ type: "forward", targetGroupArn: TG_ARN("green") }],
+                        [{ sourceIp: { values: ["203.0.113.0/24"] } }],
+                    ],
+                ],
+            );
+        });
+
+        // The engine runs creates and updates before deletes, and SetRulePriorities refuses a
+        // priority another rule of the listener holds (PriorityInUse):
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html
+        // Named by index, removing the first of two routes updated route-0 to priority 20 while
+        // route-1 still held it. test/reality/rehearsal.test.ts replays such steps on moto.
+        it("keeps a remaining rule's name and priority when an earlier route is removed (no renumbering)", async () => {
+            const raw = canaryRaw();
+            raw.traffic.routes = [
+                { color: "green", header: { name: "x-beta-user", values: ["alice"] }, priority: 10 },
+                { color: "green", sourceIps: ["203.0.113.0/24"], priority: 20 },
+            ];
+            const rulesOf = (rs: Recorded[]) =>
+                ofType(rs, "aws:lb/listenerRule:ListenerRule").map((r) => [r.name, r.inputs.priority, r.inputs.conditions]);
+            const before = rulesOf((await run(raw)).resources);
+            raw.traffic.routes = raw.traffic.routes.slice(1);
+            const after = rulesOf((await run(raw)).resources);
+            assert.deepEqual(after, [before.find(([name]) => name === "web-route-p20")]);
+            assert.deepEqual(after, [["web-route-p20", 20, [{ sourceIp: { values: ["203.0.113.0/24"] } }]]]);
+        });
+
+        it("gives each rule its index name as an alias, so a stack deployed with index names keeps its rules", async () => {
+            const raw = canaryRaw();
+            raw.traffic.routes = [
+                { color: "green", header: { name: "x-beta-user", values: ["alice"] }, priority: 10 },
+                { color: "green", sourceIps: ["203.0.113.0/24"], priority: 20 },
+            ];
+            const { resources } = await run(raw);
+            assert.deepEqual(
+                ofType(resources, "aws:lb/listenerRule:ListenerRule")
+                    .map((r) => [r.name, r.aliasNames])
+                    .sort(),
+                [
+                    ["web-route-p10", ["web-route-0"]],
+                    ["web-route-p20", ["web-route-1"]],
                 ],
             );
         });
@@ -129,7 +167,7 @@ describe("components", () => {
             raw.https = { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" };
             raw.traffic.routes = [{ color: "green", sourceIps: ["203.0.113.0/24"] }];
             const { resources } = await run(raw);
-            const rule = one(resources, "aws:lb/listenerRule:ListenerRule", "web-route-0");
+            const rule = one(resources, "aws:lb/listenerRule:ListenerRule", "web-route-p1");
             const prod = one(resources, LISTENER, "web-prod-listener");
             assert.equal(prod.inputs.port, 443);
             assert.equal(rule.inputs.listenerArn, "arn:aws:lb:eu-west-1:123456789012:web-prod-listener");
