@@ -169,6 +169,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                         image: this.images[color]!,
                     })),
                     weights: this.weights,
+                    lastSafe: { live: cfg.traffic.live, previous: cfg.traffic.previous },
                     timeoutSeconds: cfg.service.gateTimeoutSeconds,
                     region,
                     // Requested only while the candidate is about to get traffic (see HealthGate).

@@ -21,6 +21,12 @@ export interface HealthGateArgs {
     readonly colors: readonly HealthGateColor[];
     /** Production weights after this update: a change re-runs the gate. @default none (only images trigger it) */
     readonly weights?: Weights;
+    /**
+     * The live colour and the colour the last flip left (`traffic.previous`) after this update:
+     * traffic moving back to them is never blocked by their alarms (see `alarmGatedColors`).
+     * @default none: every colour that gains traffic is checked
+     */
+    readonly lastSafe?: { readonly live: Color; readonly previous?: Color };
     /** How long the gate waits before failing the update (`service.gateTimeoutSeconds`). */
     readonly timeoutSeconds: number;
     /** Region of the target groups and alarms. */
@@ -58,6 +64,8 @@ export class HealthGate extends pulumi.dynamic.Resource {
             weights: { ...(args.weights ?? {}) },
             timeoutSeconds: args.timeoutSeconds,
             probeUrl: probing ? args.probe!.url : undefined,
+            live: args.lastSafe?.live,
+            previous: args.lastSafe?.previous,
         };
         super(healthGateProvider, name, inputs, opts);
     }

@@ -28,6 +28,10 @@ export interface HealthGateInputs {
     readonly timeoutSeconds: number;
     /** A URL through the test listener, requested once the targets are healthy. */
     readonly probeUrl?: string;
+    /** The live colour after this update. Absent in gates stored before it was recorded. */
+    readonly live?: string;
+    /** The colour a flip left, kept warm as the rollback target (`traffic.previous`). */
+    readonly previous?: string;
 }
 
 /**
@@ -42,26 +46,38 @@ const RUNTIME = {
 };
 
 /**
- * What re-runs the gate: the production weights, the colours with traffic and their images.
- * Everything else (alarm names, target groups, thresholds, timeout, probe) is checked by the next
- * run but does not trigger one.
+ * What re-runs the gate: the production weights, the colours with traffic and their images, and
+ * the colour a flip left (`previous`), so that the stored state always says which colour a
+ * rollback may return to (`finish` clears it; a stale one would exempt a new release in that
+ * colour from its alarms). Everything else (alarm names, target groups, thresholds, timeout,
+ * probe) is checked by the next run but does not trigger one.
  */
 export function gateTrigger(inputs: Partial<HealthGateInputs>): string {
     const weights = Object.entries(inputs.weights ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const images = (inputs.colors ?? []).map((c) => [c.color, c.image]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return JSON.stringify({ weights, images });
+    return JSON.stringify({ weights, images, previous: inputs.previous });
 }
 
 /**
- * The colours that gain traffic in this update: a higher weight, or newly among the gated colours
- * (a route). Only their alarms block: a colour that keeps the traffic it has (say the live colour
- * during a rollback, alarming because of the load it already serves) must not block moving
- * traffic; its healthy targets are still counted. Without old inputs (create) every colour gains.
+ * The colours whose alarms block this update: those that gain traffic (a higher weight, or newly
+ * among the gated colours: a route), except the live colour when traffic goes back to it as the
+ * last safe routing: it was live before the update too (a canary or route taken away from the
+ * candidate comes back to it), or it is the colour the last flip left (`previous`: a rollback
+ * makes it live again). Invariant 14: nothing that moves traffic back may be blocked, and a
+ * failing candidate can fire the alarms of the colour it relieves (a shared database under its
+ * load), which would keep users on the bad build. Healthy targets still count for every colour.
+ * Without old inputs (create) every colour's alarms block.
  */
-export function gainingColors(olds: HealthGateInputs | undefined, news: HealthGateInputs): string[] {
+export function alarmGatedColors(olds: HealthGateInputs | undefined, news: HealthGateInputs): string[] {
     if (!olds) return news.colors.map((c) => c.color);
     const before = new Set(olds.colors.map((c) => c.color));
-    return news.colors.map((c) => c.color).filter((color) => !before.has(color) || (news.weights[color] ?? 0) > (olds.weights[color] ?? 0));
+    const gaining = news.colors
+        .map((c) => c.color)
+        .filter((color) => !before.has(color) || (news.weights[color] ?? 0) > (olds.weights[color] ?? 0));
+    // A gate stored before `live` was recorded: the live colour is the one with the most traffic.
+    const liveBefore = olds.live ?? Object.entries(olds.weights).sort(([, a], [, b]) => b - a)[0]?.[0];
+    const backToSafe = news.live !== undefined && (news.live === liveBefore || news.live === olds.previous);
+    return gaining.filter((color) => !(backToSafe && color === news.live));
 }
 
 async function runGate(
@@ -75,20 +91,29 @@ async function runGate(
     }
     const { waitForHealthyTargets }: typeof gate = require(RUNTIME.gateModule);
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const gaining = gainingColors(olds, inputs);
+    const gated = alarmGatedColors(olds, inputs);
     const passed = await waitForHealthyTargets({
         colors: inputs.colors.map((c) => ({
             color: c.color as gate.GateColor["color"],
             targetGroupArn: c.targetGroupArn,
             minHealthy: Math.max(1, c.minHealthy),
-            alarmNames: gaining.includes(c.color) ? c.alarmNames : [],
+            alarmNames: gated.includes(c.color) ? c.alarmNames : [],
         })),
         timeoutSeconds: inputs.timeoutSeconds,
         region: inputs.region,
         probe: inputs.probeUrl ? { url: inputs.probeUrl } : undefined,
     });
-    const { region, colors, weights, timeoutSeconds, probeUrl } = inputs;
-    return { region, colors, weights, timeoutSeconds, ...(probeUrl ? { probeUrl } : {}), passed };
+    const { region, colors, weights, timeoutSeconds, probeUrl, live, previous } = inputs;
+    return {
+        region,
+        colors,
+        weights,
+        timeoutSeconds,
+        ...(probeUrl ? { probeUrl } : {}),
+        ...(live ? { live } : {}),
+        ...(previous ? { previous } : {}),
+        passed,
+    };
 }
 
 /** Waits for the gate on create and on every update `diff` asks for; deleting it does nothing. */

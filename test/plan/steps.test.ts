@@ -71,7 +71,9 @@ describe("plan: release steps", () => {
         assert.deepEqual(changeList(await expectStep("dev", started, canary, "canary step")), [ROUTING[0], ROUTING[2]]);
         assert.deepEqual(changeList(await expectStep("dev", canary, flipped, "flip")), ROUTING);
         assert.deepEqual(changeList(await expectStep("dev", flipped, afterStep("dev", flipped, release.rollback), "rollback")), ROUTING);
+        // The gate re-records that no colour is a rollback target any more (previous is in its trigger).
         assert.deepEqual(changeList(await expectStep("dev", flipped, afterStep("dev", flipped, release.finish), "finish")), [
+            "update Resource web-gate",
             "update Service web-green-svc",
         ]);
 
@@ -146,6 +148,7 @@ describe("plan: release steps", () => {
             "delete Policy web-blue-scaling",
             "delete Resource web-blue-warm",
             "delete Target web-blue-scaling",
+            "update Resource web-gate",
             "update Service web-blue-svc",
         ]);
     });
@@ -257,7 +260,7 @@ describe("plan: release steps", () => {
                 assert.deepEqual(changeList(await expectStep("dev", canary, flipped, "flip")), ROUTING);
                 const finish = await expectStep("dev", flipped, finished, "finish");
                 assert.ok(
-                    finish.resources.every((r) => r.name.startsWith("web-blue-")),
+                    finish.resources.every((r) => r.name.startsWith("web-blue-") || r.name === "web-gate"),
                     JSON.stringify(changeList(finish)),
                 );
                 assert.equal(finish.capacity.beyondSteadyState.tasks, 0);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { HealthGate } from "../../components/healthGate";
-import { gainingColors, HealthGateInputs, healthGateProvider } from "../../components/healthGateProvider";
+import { alarmGatedColors, HealthGateInputs, healthGateProvider } from "../../components/healthGateProvider";
 import { baseRaw, digest, stackConfig } from "../helpers/configs";
 import { Recorded, registered, settle } from "../helpers/mocks";
 import { queryApi, useMoto, xmlValues } from "../helpers/moto";
@@ -62,6 +62,7 @@ describe("HealthGate", () => {
                 ],
                 weights: { blue: 0, green: 100 },
                 timeoutSeconds: 600,
+                live: "green",
             });
         });
 
@@ -96,6 +97,7 @@ describe("HealthGate", () => {
                 colors: [color("blue", digest("a")), color("green", digest("b"))],
                 weights: { blue: 90, green: 10 },
                 timeoutSeconds: 600,
+                live: "blue",
             });
         });
 
@@ -249,25 +251,71 @@ describe("HealthGate", () => {
     });
 
     describe("whose alarms block", () => {
-        const gated = (weights: Record<string, number>, colors: string[]): HealthGateInputs => ({
+        const gated = (
+            weights: Record<string, number>,
+            colors: string[],
+            lastSafe: { live?: string; previous?: string } = { live: "blue" },
+        ): HealthGateInputs => ({
             region: "eu-west-1",
             colors: colors.map((color) => ({ color, targetGroupArn: tgArn(color), minHealthy: 1, alarmNames: [], image: digest("a") })),
             weights,
             timeoutSeconds: 60,
+            ...lastSafe,
         });
 
         it("every colour on create", () => {
-            assert.deepEqual(gainingColors(undefined, gated({ blue: 90, green: 10 }, ["blue", "green"])), ["blue", "green"]);
+            assert.deepEqual(alarmGatedColors(undefined, gated({ blue: 90, green: 10 }, ["blue", "green"])), ["blue", "green"]);
         });
-        it("only the colour whose weight grows: a canary step checks green, a rollback checks blue", () => {
+        it("the candidate whose weight grows: a canary step checks green", () => {
             const before = gated({ blue: 90, green: 10 }, ["blue", "green"]);
-            assert.deepEqual(gainingColors(before, gated({ blue: 75, green: 25 }, ["blue", "green"])), ["green"]);
-            assert.deepEqual(gainingColors(before, gated({ blue: 100, green: 0 }, ["blue"])), ["blue"]);
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 75, green: 25 }, ["blue", "green"])), ["green"]);
         });
         it("a colour that a new route adds, at unchanged weights", () => {
-            assert.deepEqual(gainingColors(gated({ blue: 100, green: 0 }, ["blue"]), gated({ blue: 100, green: 0 }, ["blue", "green"])), [
+            const before = gated({ blue: 100, green: 0 }, ["blue"]);
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 100, green: 0 }, ["blue", "green"])), ["green"]);
+        });
+        it("a flip checks the colour becoming live", () => {
+            const before = gated({ blue: 90, green: 10 }, ["blue", "green"]);
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 0, green: 100 }, ["green"], { live: "green", previous: "blue" })), [
                 "green",
             ]);
+        });
+        // Invariant 14: a bad 10 % canary can fire the live colour's alarms (a shared database
+        // under its load); checking them made the canary's rollback wait and fail, leaving 10 %
+        // on the bad build.
+        it("no colour when a canary is rolled back: live 90 → 100 gets its own traffic back", () => {
+            const before = gated({ blue: 90, green: 10 }, ["blue", "green"]);
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 100, green: 0 }, ["blue"])), []);
+        });
+        it("no colour when a flip is rolled back: the colour it left (previous) becomes live again", () => {
+            const flipped = gated({ blue: 0, green: 100 }, ["green"], { live: "green", previous: "blue" });
+            assert.deepEqual(alarmGatedColors(flipped, gated({ blue: 100, green: 0 }, ["blue"], { live: "blue" })), []);
+        });
+        // finish clears previous and re-runs the gate (previous is in its trigger), so a new build in
+        // that colour is never mistaken for the rollback target: its flip is checked.
+        it("a new release flipped into the colour a finished flip left is checked", () => {
+            const finished = gated({ blue: 0, green: 100 }, ["green"], { live: "green" });
+            assert.deepEqual(alarmGatedColors(finished, gated({ blue: 100, green: 0 }, ["blue"], { live: "blue" })), ["blue"]);
+            const canary = gated({ blue: 10, green: 90 }, ["blue", "green"], { live: "green" });
+            assert.deepEqual(alarmGatedColors(finished, canary), ["blue"]);
+        });
+        it("re-runs when previous changes (finish), so the stored state never keeps a stale rollback target", async () => {
+            const flipped = gated({ blue: 0, green: 100 }, ["green"], { live: "green", previous: "blue" });
+            const finished = gated({ blue: 0, green: 100 }, ["green"], { live: "green" });
+            assert.equal((await healthGateProvider.diff!("id", flipped, finished)).changes, true);
+            assert.equal((await healthGateProvider.diff!("id", finished, structuredClone(finished))).changes, false);
+        });
+        it("a gate stored before live was recorded: the heaviest colour counts as live", () => {
+            const before = gated({ blue: 90, green: 10 }, ["blue", "green"], {});
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 100, green: 0 }, ["blue"])), []);
+            assert.deepEqual(alarmGatedColors(before, gated({ blue: 0, green: 100 }, ["green"], { live: "green" })), ["green"]);
+        });
+        it("stores live and previous from the stack's traffic in the gate's inputs", async () => {
+            const raw = baseRaw();
+            raw.slots.green = { image: digest("b") };
+            raw.traffic = { live: "green", previous: "blue" };
+            const gate = one((await evaluate("dev", stackConfig(raw))).resources, GATE, "web-gate");
+            assert.deepEqual([gate.inputs.live, gate.inputs.previous], ["green", "blue"]);
         });
     });
 
