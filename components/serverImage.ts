@@ -21,6 +21,13 @@ export interface ServerImageArgs {
     readonly tags: Record<string, string>;
 }
 
+/**
+ * The docker provider plugin's version: the SDK asks the engine for the plugin of its own version
+ * (@pulumi/docker's utilities.getVersion reads its package.json).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const DOCKER_PROVIDER_VERSION: string = require("@pulumi/docker/package.json").version;
+
 /** Untagged images are expired after this many days (a failed push leaves some behind). */
 const UNTAGGED_EXPIRY_DAYS = 14;
 
@@ -61,14 +68,20 @@ export class ServerImage extends pulumi.ComponentResource {
         const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, { parent: this });
         // ECR refuses a second push of an existing tag in an immutable repository, even of the
         // same content ("ImageTagAlreadyExistsException",
-        // https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html). A tag
-        // made of the content hash alone is pushed again when an earlier context is rebuilt after
-        // a flip pinned the slot (a revert, a re-release). So the tag also carries a random part
-        // that lives exactly as long as this build in the state: unchanged context, same tag, no
-        // rebuild; a new build (changed context, or the same one rebuilt later) a tag never used.
-        // Tags stay immutable, and every deployed image is still referenced by its digest.
+        // https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html). So the
+        // tag changes whenever the provider would rebuild: its first part hashes everything the
+        // provider's context digest does (see buildContextTag), and its random part is renewed
+        // with that hash and with the docker provider's version (an upgrade may hash differently).
+        // A tag of the content hash alone would also be pushed again when an earlier context is
+        // rebuilt after a flip pinned the slot (a revert, a re-release); the random part lives
+        // exactly as long as this build in the state. Tags stay immutable, and every deployed
+        // image is referenced by its digest.
         const contextTag = buildContextTag(path.resolve(args.context));
-        const buildId = new random.RandomId(`${name}-build`, { byteLength: 4, keepers: { context: contextTag } }, { parent: this });
+        const buildId = new random.RandomId(
+            `${name}-build`,
+            { byteLength: 4, keepers: { context: contextTag, dockerProvider: DOCKER_PROVIDER_VERSION } },
+            { parent: this },
+        );
         const image = new docker.Image(
             `${name}-image`,
             {

@@ -2,7 +2,7 @@
  * Image references and build contexts. Pure helpers: no Pulumi resources, no Docker.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const ECR_REF = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^@:]+)(?::[^@]+)?@sha256:[0-9a-f]{64}$/;
@@ -16,29 +16,44 @@ export function ecrRepositoryArn(imageRef: string): string | undefined {
     return m ? `arn:aws:ecr:${m[2]}:${m[1]}:repository/${m[3]}` : undefined;
 }
 
-/** Folders never part of a build context's identity (they are in every sane .dockerignore). */
-const IGNORED = new Set([".git", "node_modules", ".DS_Store"]);
-
 /**
- * A content hash of a Docker build context: the same files give the same tag, so an unchanged
- * context is not rebuilt or pushed, and a changed one gets a new immutable tag.
+ * A content hash of a Docker build context, the tag's first part. It covers everything the docker
+ * provider hashes to decide a rebuild, and more: @pulumi/docker's Check hashes each file's
+ * relative path, mode string and contents (a symlink by its resolved target), minus what
+ * .dockerignore excludes, and `pulumi up` rebuilds and pushes whenever that digest changes
+ * (pulumi/pulumi-docker provider/provider.go: hashContext, Check, Diff). A rebuild under the same
+ * tag is refused by ECR's immutable tags (ImageTagAlreadyExistsException). So this hash takes
+ * every file with its path, full mode and contents (a symlink by its target), ignoring nothing:
+ * whatever changes the provider's digest changes this tag too (a mode change, a .dockerignore
+ * edit, a file .dockerignore lists). `ignoreChanges` cannot close that gap: the engine applies
+ * it before the provider's Check, which computes the digest again
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go: processIgnoreChanges, then prov.Check).
  */
 export function buildContextTag(contextDir: string): string {
     const hash = createHash("sha256");
     const walk = (dir: string): void => {
         for (const entry of readdirSync(dir).sort()) {
-            if (IGNORED.has(entry)) continue;
             const path = join(dir, entry);
-            if (statSync(path).isDirectory()) {
+            const stat = lstatSync(path);
+            if (stat.isDirectory()) {
                 walk(path);
-            } else {
-                hash.update(relative(contextDir, path).split("\\").join("/"));
-                hash.update("\0");
-                hash.update(readFileSync(path));
-                hash.update("\0");
+                continue;
             }
+            hash.update(relative(contextDir, path).split("\\").join("/"));
+            hash.update(`\0${stat.mode.toString(8)}\0`);
+            hash.update(stat.isSymbolicLink() ? `-> ${readlinkSync(path)} ${resolvedTarget(contextDir, path)}` : readFileSync(path));
+            hash.update("\0");
         }
     };
     walk(contextDir);
     return `build-${hash.digest("hex").slice(0, 16)}`;
+}
+
+/** Where a symlink leads, relative to the context (the provider hashes the resolved path); "missing" if nowhere. */
+function resolvedTarget(contextDir: string, link: string): string {
+    try {
+        return relative(contextDir, realpathSync(link));
+    } catch {
+        return "missing";
+    }
 }

@@ -7,6 +7,22 @@
  *   https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html
  */
 import { strict as assert } from "node:assert";
+import {
+    chmodSync,
+    cpSync,
+    readFileSync,
+    mkdirSync,
+    mkdtempSync,
+    rmSync,
+    symlinkSync,
+    unlinkSync,
+    utimesSync,
+    writeFileSync,
+    renameSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { buildContextTag } from "../../lib/images";
 import { ofType } from "../helpers/program";
 import { evaluatedScenarios } from "./scenarios";
 
@@ -30,6 +46,12 @@ describe("reality: ECR images", () => {
                 assert.ok(buildId, `${s.title}: the image tag must depend on a RandomId that lives as long as the build`);
                 const tag = String(image.inputs.imageName).split(":").pop();
                 assert.equal(tag, `${buildId.inputs.keepers.context}-0123abcd`, s.title);
+                // A docker provider upgrade may hash contexts differently: a new random part then.
+                assert.equal(
+                    buildId.inputs.keepers.dockerProvider,
+                    JSON.parse(readFileSync(require.resolve("@pulumi/docker/package.json"), "utf8")).version,
+                    s.title,
+                );
                 assert.match(
                     buildId.inputs.keepers.context,
                     /^build-[0-9a-f]{16}$/,
@@ -61,5 +83,61 @@ describe("reality: ECR images", () => {
                 );
             }
         }
+    });
+
+    /**
+     * What triggers a build and what the tag hashes must be the same thing, or a rebuild pushes an
+     * existing tag and ECR refuses it. The docker provider rebuilds whenever its context digest
+     * changes: per file the relative path, the mode string and the contents (a symlink by its
+     * resolved target), minus .dockerignore'd files, plus the Dockerfile
+     * (pulumi/pulumi-docker provider/provider.go: hashContext, hashPath; Check recomputes it on
+     * every preview and up, after the engine applied ignoreChanges:
+     * pulumi/pulumi pkg/resource/deploy/step_generator.go). Each change below moves that digest,
+     * so each must move the tag.
+     */
+    describe("the build tag changes whenever the docker provider would rebuild", () => {
+        let dir: string;
+        let context: string;
+        beforeEach(() => {
+            dir = mkdtempSync(path.join(tmpdir(), "switchyard-context-"));
+            context = path.join(dir, "app");
+            mkdirSync(path.join(context, "node_modules"), { recursive: true });
+            writeFileSync(path.join(context, "Dockerfile"), "FROM node:24-alpine\nCOPY server.js .\n");
+            writeFileSync(path.join(context, "server.js"), "console.log('v1')\n");
+            writeFileSync(path.join(context, ".dockerignore"), "node_modules\n");
+            writeFileSync(path.join(context, "node_modules", "dep.js"), "1\n");
+            writeFileSync(path.join(context, "target-a"), "a");
+            writeFileSync(path.join(context, "target-b"), "b");
+            symlinkSync("target-a", path.join(context, "current"));
+        });
+        afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+        const changes: [string, (c: string) => void][] = [
+            ["a file's contents", (c) => writeFileSync(path.join(c, "server.js"), "console.log('v2')\n")],
+            ["a file's name", (c) => renameSync(path.join(c, "server.js"), path.join(c, "main.js"))],
+            ["a file's mode (chmod +x)", (c) => chmodSync(path.join(c, "server.js"), 0o755)],
+            ["the .dockerignore file", (c) => writeFileSync(path.join(c, ".dockerignore"), "node_modules\n*.md\n")],
+            ["a new empty file", (c) => writeFileSync(path.join(c, "empty"), "")],
+            ["a symlink's target", (c) => (unlinkSync(path.join(c, "current")), symlinkSync("target-b", path.join(c, "current")))],
+            // Not in the provider's digest while .dockerignore lists it, but it is once the
+            // .dockerignore changes: a superset never misses a rebuild (an extra build gets a new tag).
+            ["a file .dockerignore lists", (c) => writeFileSync(path.join(c, "node_modules", "dep.js"), "2\n")],
+        ];
+        for (const [what, change] of changes) {
+            it(`changes with ${what}`, () => {
+                const before = buildContextTag(context);
+                change(context);
+                assert.notEqual(buildContextTag(context), before);
+            });
+        }
+
+        it("stays the same for the same files elsewhere or touched (no rebuild, no push, no release)", () => {
+            const before = buildContextTag(context);
+            const copy = path.join(dir, "elsewhere");
+            cpSync(context, copy, { recursive: true, verbatimSymlinks: true });
+            utimesSync(path.join(copy, "server.js"), new Date(0), new Date(0));
+            assert.equal(buildContextTag(copy), before);
+            assert.match(before, /^build-[0-9a-f]{16}$/);
+        });
     });
 });
