@@ -1,14 +1,18 @@
 /**
- * Runs moto's server (a real AWS API emulator) for the tests in one `describe` block:
- * starts `python3 -m moto.server` on a free 127.0.0.1 port before the block, points the AWS SDK
- * at it (AWS_ENDPOINT_URL, AWS_REGION, dummy credentials), resets its state before each test,
- * and stops it and restores the environment after the block.
+ * moto's server (a real AWS API emulator) for the tests in one `describe` block: before the block,
+ * points the AWS SDK at it (AWS_ENDPOINT_URL, AWS_REGION, dummy credentials), resets its state
+ * before each test, and restores the environment after the block.
+ *
+ * One server per process (per mocha worker in parallel mode), started on a free 127.0.0.1 port by
+ * the first block that needs it and reused by the next: starting moto costs a second or two. The
+ * server exits when its stdin closes, i.e. when this process ends however it ends.
  *
  * Call `useMoto()` inside a `describe`, never at the top level of a file: top-level hooks would
  * become root hooks for every test file in the mocha run.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as net from "net";
+import { findMotoPython } from "./motoPython";
 
 export const MOTO_REGION = "eu-west-1";
 
@@ -34,16 +38,11 @@ export interface MotoServer {
 
 export function useMoto(): MotoServer {
     const server = { endpoint: "" };
-    let proc: ChildProcess | undefined;
     let saved: Record<string, string | undefined> = {};
-    const killOnExit = () => proc?.kill("SIGKILL");
 
     before(async function () {
         this.timeout(START_DEADLINE_MS + 5000);
-        const port = await freePort();
-        server.endpoint = `http://127.0.0.1:${port}`;
-        proc = await startMoto(port, server.endpoint);
-        process.on("exit", killOnExit);
+        server.endpoint = await sharedServer();
         saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
         for (const k of ENV_KEYS) delete process.env[k];
         Object.assign(process.env, {
@@ -64,17 +63,19 @@ export function useMoto(): MotoServer {
             if (saved[k] === undefined) delete process.env[k];
             else process.env[k] = saved[k];
         }
-        process.off("exit", killOnExit);
-        if (proc && proc.exitCode === null) {
-            const exited = new Promise((resolve) => proc!.once("exit", resolve));
-            proc.kill("SIGTERM");
-            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
-            if (proc.exitCode === null) proc.kill("SIGKILL");
-        }
-        proc = undefined;
     });
 
     return server;
+}
+
+let shared: Promise<{ proc: ChildProcess; endpoint: string }> | undefined;
+
+/** The endpoint of this process's moto server, started on first use (again if it died). */
+async function sharedServer(): Promise<string> {
+    const running = await shared?.catch(() => undefined);
+    if (running && running.proc.exitCode === null && running.proc.signalCode === null) return running.endpoint;
+    shared = startMoto();
+    return (await shared).endpoint;
 }
 
 /** POST to moto's control API (`reset`, `reset-auth`). */
@@ -120,22 +121,37 @@ function freePort(): Promise<number> {
     });
 }
 
-async function startMoto(port: number, endpoint: string): Promise<ChildProcess> {
-    const proc = spawn("python3", ["-m", "moto.server", "-p", String(port), "-H", "127.0.0.1"], {
-        stdio: ["ignore", "ignore", "pipe"],
+// moto's own entry point, plus a thread that ends the server when stdin closes: the parent's end
+// (a worker mocha terminates, a Ctrl-C, a crash) always closes it, so no server outlives its run.
+const SERVE_UNTIL_STDIN_CLOSES = [
+    "import os, sys, threading",
+    "threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()",
+    "from moto.server import main",
+    'main(["-p", sys.argv[1], "-H", "127.0.0.1"])',
+].join("\n");
+
+async function startMoto(): Promise<{ proc: ChildProcess; endpoint: string }> {
+    const python = findMotoPython();
+    const port = await freePort();
+    const proc = spawn(python, ["-c", SERVE_UNTIL_STDIN_CLOSES, String(port)], {
+        stdio: ["pipe", "ignore", "pipe"],
         env: { ...process.env, PYTHONUNBUFFERED: "1" },
     });
+    // Neither the child nor its pipes keep this process alive: mocha exits when its tests do.
+    proc.unref();
+    (proc.stdin as net.Socket).unref();
+    (proc.stderr as net.Socket).unref();
+    return { proc, endpoint: await waitUntilAnswering(proc, `http://127.0.0.1:${port}`, python) };
+}
+
+async function waitUntilAnswering(proc: ChildProcess, endpoint: string, python: string): Promise<string> {
     let stderr = "";
     proc.stderr!.on("data", (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-2000);
     });
     let failure: string | undefined;
-    proc.once("error", (err) => (failure = `cannot run python3 (${err.message}); install Python 3 and moto: pip install 'moto[server]'`));
-    proc.once(
-        "exit",
-        (code) =>
-            (failure ??= `moto server exited with code ${code} before answering; is moto installed (pip install 'moto[server]')? ${stderr.trim()}`),
-    );
+    proc.once("error", (err) => (failure = `cannot run ${python} (${err.message})`));
+    proc.once("exit", (code) => (failure ??= `moto server (${python}) exited with code ${code} before answering: ${stderr.trim()}`));
 
     const deadline = Date.now() + START_DEADLINE_MS;
     while (Date.now() < deadline) {
@@ -143,7 +159,7 @@ async function startMoto(port: number, endpoint: string): Promise<ChildProcess> 
         try {
             const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
             await res.body?.cancel();
-            if (res.ok) return proc;
+            if (res.ok) return endpoint;
         } catch {
             // not listening yet
         }
