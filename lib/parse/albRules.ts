@@ -14,6 +14,10 @@
  *   (header name at most 40 characters, not `Host`; each value or regex at most 128 characters)
  * - https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html (host and
  *   query-string value characters; a host needs a "." followed by letters only)
+ * - https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
+ *   and API_HostHeaderConditionConfig.html (a host name "can contain any of the following
+ *   characters": A-Z, a-z, 0-9, - . and the wildcards * ?; at most 128 characters; at least one
+ *   "."; "only alphabetical characters after the final "." character")
  * - node_modules/@pulumi/aws/types/input.d.ts `ListenerRuleConditionHttpHeader.regexValues`
  *   (provider 7.48.0: http-header conditions take regular expressions)
  */
@@ -29,6 +33,16 @@ export const ALB_RULE_LIMITS = {
     /** Each header/host/query value or regex: "maximum length of each string is 128 characters". */
     patternLength: 128,
 } as const;
+
+/**
+ * A route host as a host-header condition takes it: only `A-Z a-z 0-9 - . * ?` (no `_`), at most
+ * 128 characters, a "." and then letters only (elbv2 service-2.json, RuleCondition.Values and
+ * HostHeaderConditionConfig.Values; test/reality/apiModels.test.ts reads that text).
+ */
+export const HOST_VALUE = {
+    pattern: /^(?=.{1,128}$)[A-Za-z0-9*?.-]*\.[A-Za-z]+$/,
+    hint: "must be a host name of at most 128 characters, using only letters, digits, - . and the wildcards * ? (no _), ending in .<letters>",
+};
 
 /** A listener-rule condition in the provider's input shape (aws.types.input.lb.ListenerRuleCondition). */
 export interface RuleCondition {

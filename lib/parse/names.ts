@@ -49,3 +49,36 @@ export const AUTO_NAME_LIMITS: Readonly<Record<string, { readonly limit: number;
  * AUTO_NAME_LIMITS with a name of this length, so a longer logical name fails there.
  */
 export const SERVICE_NAME_MAX_LENGTH = 32 - AUTO_NAME_SUFFIX_LENGTH - "-green-tg".length;
+
+/**
+ * Prefixes AWS refuses at the start of a physical name. Every auto-named resource's logical name
+ * starts with `<service.name>-` (components/), so its physical name does too, and `service.name`
+ * must not make one of these. Both rules are in the request documentation of botocore's API
+ * models, which test/reality/apiModels.test.ts reads and applies to every registered resource.
+ */
+export const RESERVED_NAME_PREFIXES: readonly {
+    readonly type: string;
+    readonly what: string;
+    readonly prefix: string;
+    readonly source: string;
+}[] = [
+    {
+        type: "aws:lb/loadBalancer:LoadBalancer",
+        what: "load balancer",
+        prefix: "internal-",
+        // CreateLoadBalancer Name: "must not begin with "internal-"" (elbv2 2015-12-01 service-2.json).
+        source: "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+    },
+    {
+        type: "aws:ec2/securityGroup:SecurityGroup",
+        what: "security group",
+        prefix: "sg-",
+        // CreateSecurityGroup GroupName: "Can't start with sg-" (ec2 2016-11-15 service-2.json).
+        source: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
+    },
+];
+
+/** The reserved prefixes that names starting with `<serviceName>-` would begin with. */
+export function reservedPrefixesOf(serviceName: string): typeof RESERVED_NAME_PREFIXES {
+    return RESERVED_NAME_PREFIXES.filter((r) => `${serviceName}-`.toLowerCase().startsWith(r.prefix));
+}

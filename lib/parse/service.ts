@@ -1,17 +1,36 @@
 /** `switchyard:service`: the container, its size, capacity, health gate and ECS rollout settings. */
 import { Autoscaling, ServiceSettings } from "../model";
 import { Problems } from "../problems";
-import { SERVICE_NAME_MAX_LENGTH } from "./names";
+import { SERVICE_NAME_MAX_LENGTH, reservedPrefixesOf } from "./names";
 
-const FARGATE_MEMORY: Readonly<Record<number, { min: number; max: number; step: number }>> = {
-    256: { min: 512, max: 2048, step: 512 },
-    512: { min: 1024, max: 4096, step: 1024 },
-    1024: { min: 2048, max: 8192, step: 1024 },
-    2048: { min: 4096, max: 16384, step: 1024 },
-    4096: { min: 8192, max: 30720, step: 1024 },
-    8192: { min: 16384, max: 61440, step: 4096 },
-    16384: { min: 32768, max: 122880, step: 8192 },
+/**
+ * The memory sizes (MiB) Fargate accepts for each task cpu size (CPU units): any other pair fails
+ * RegisterTaskDefinition ("Invalid 'cpu' setting for task"). From the table in
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size
+ * (and https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html),
+ * and the `memory` documentation of RegisterTaskDefinitionRequest in botocore's
+ * data/ecs/2014-11-13/service-2.json, which test/reality/apiModels.test.ts reads and compares
+ * with this table. With 256 CPU units only 512, 1024 and 2048 exist (not 1536).
+ */
+export const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+    256: [512, 1024, 2048],
+    512: steps(1024, 4096, 1024),
+    1024: steps(2048, 8192, 1024),
+    2048: steps(4096, 16384, 1024),
+    4096: steps(8192, 30720, 1024),
+    8192: steps(16384, 61440, 4096),
+    16384: steps(32768, 122880, 8192),
 };
+
+function steps(min: number, max: number, step: number): number[] {
+    return Array.from({ length: (max - min) / step + 1 }, (_, i) => min + i * step);
+}
+
+/** "512, 1024 or 2048", or "8192 to 30720 in steps of 1024" for a long evenly spaced list. */
+function describeMemory(values: readonly number[]): string {
+    if (values.length <= 4) return `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
+    return `${values[0]} to ${values[values.length - 1]} in steps of ${values[1] - values[0]}`;
+}
 
 export function parseService(p: Problems, value: unknown): ServiceSettings | undefined {
     const key = "switchyard:service";
@@ -48,6 +67,12 @@ export function parseService(p: Problems, value: unknown): ServiceSettings | und
             `with a hyphen (it prefixes resource names; the green target group's generated name must fit AWS's 32 characters)`,
     });
     if (s.name === undefined) p.add(`${key}.name is required (e.g. name: web)`);
+    for (const reserved of name === undefined ? [] : reservedPrefixesOf(name)) {
+        p.add(
+            `${key}.name '${name}' would give the ${reserved.what} a name starting with '${reserved.prefix}', which AWS refuses; ` +
+                `pick a name that is not '${reserved.prefix.slice(0, -1)}' and does not start with '${reserved.prefix}'`,
+        );
+    }
     const port = p.int(`${key}.port`, s.port, { min: 1, max: 65535, default: 8080 });
     const healthCheckPath =
         p.string(`${key}.healthCheckPath`, s.healthCheckPath, { pattern: /^\/\S{0,1023}$/, hint: "must be a path starting with /" }) ??
@@ -56,8 +81,8 @@ export function parseService(p: Problems, value: unknown): ServiceSettings | und
     if (!(cpu in FARGATE_MEMORY)) p.add(`${key}.cpu must be a Fargate size: ${Object.keys(FARGATE_MEMORY).join(", ")} (got ${cpu})`);
     const memory = p.int(`${key}.memory`, s.memory, { min: 512, max: 122880, default: 512 });
     const sizes = FARGATE_MEMORY[cpu];
-    if (sizes && (memory < sizes.min || memory > sizes.max || (memory - sizes.min) % sizes.step !== 0)) {
-        p.add(`${key}.memory ${memory} does not fit cpu ${cpu}: use ${sizes.min}..${sizes.max} MiB in steps of ${sizes.step}`);
+    if (sizes && !sizes.includes(memory)) {
+        p.add(`${key}.memory ${memory} does not fit ${key}.cpu ${cpu}: Fargate takes ${describeMemory(sizes)} MiB with cpu ${cpu}`);
     }
     const desiredCount = p.int(`${key}.desiredCount`, s.desiredCount, { min: 1, max: 1000, default: 2 });
     const idleCount = p.int(`${key}.idleCount`, s.idleCount, { min: 0, max: 1000, default: 0 });

@@ -1,6 +1,7 @@
 /** The smaller sections: network, test access, HTTPS, database, alarms. */
 import { AlarmSettings, Environment, NetworkSettings, Strategy } from "../model";
 import { Problems } from "../problems";
+import { nonPublicRange } from "./addressRanges";
 import { CIDR } from "./patterns";
 
 export function parseNetwork(p: Problems, value: unknown): NetworkSettings | undefined {
@@ -42,13 +43,39 @@ export function parseTestAccess(
     if (port === 80 || port === 443) p.add(`${key}.port ${port} is taken by the production listener; pick another (default 9000)`);
     if (environment === "production") {
         if (cidrs.length === 0) {
-            p.add(`${key}.cidrs must list who may reach the test listener in production (e.g. your VPN range 10.0.0.0/8)`);
+            p.add(
+                `${key}.cidrs must list who may reach the test listener in production: the public address range your office, ` +
+                    `VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)`,
+            );
         }
         for (const open of cidrs.filter((c) => /^0\.0\.0\.0\/0$|^::\/0$/.test(c))) {
             p.add(`${key}.cidrs must not contain ${open} in production: the test listener would be open to the internet`);
         }
     }
     return { cidrs, port };
+}
+
+/**
+ * Warnings (not refusals) about `switchyard:testAccess`: entries in a range that never reaches the
+ * internet-facing test listener (lib/parse/addressRanges.ts says why). Not refused, so a stack
+ * deployed with the old `10.0.0.0/8` default still applies, and a rollback is never blocked by it.
+ * index.ts passes them to `pulumi.log.warn` (shown by `pulumi preview`/`up`, and by `plan`, which
+ * evaluates index.ts); `status` prints them.
+ */
+export function testAccessWarnings(cfg: {
+    readonly strategy: Strategy;
+    readonly testAccess: { readonly cidrs: readonly string[] };
+}): string[] {
+    if (cfg.strategy !== "blue-green") return [];
+    return cfg.testAccess.cidrs.flatMap((cidr) => {
+        const range = nonPublicRange(cidr);
+        if (range === undefined) return [];
+        return [
+            `switchyard:testAccess.cidrs has ${cidr}, a ${range} range: the load balancer is internet-facing, so every tester ` +
+                `reaches the test listener from a public address (a client in the VPC from its own or its NAT gateway's), and this ` +
+                `entry admits no one; list the public range your office, VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)`,
+        ];
+    });
 }
 
 export function parseHttps(p: Problems, value: unknown): { certificateArn: string; sslPolicy: string } | undefined {

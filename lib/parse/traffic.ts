@@ -14,21 +14,19 @@ import {
     supportsSchema,
 } from "../model";
 import { Problems } from "../problems";
-import { routeConditions, ruleLimitProblems } from "./albRules";
+import { HOST_VALUE, routeConditions, ruleLimitProblems } from "./albRules";
 import { CIDR } from "./patterns";
 
-// ALB rule values: visible ASCII only, at most 128 characters; host and query-string characters
-// as listed in https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html
-// (a host needs a "." and only letters after the last one).
+// ALB rule values: visible ASCII only, at most 128 characters; query-string characters as listed
+// in https://docs.aws.amazon.com/elasticloadbalancing/latest/application/add-rule.html (hosts: HOST_VALUE).
 const HEADER_VALUE = { pattern: /^[\x20-\x7e]{1,128}$/, hint: "must be 1-128 visible ASCII characters" };
-const HOST = {
-    pattern: /^(?=.{1,128}$)[A-Za-z0-9_*?.-]*\.[A-Za-z]+$/,
-    hint: "must be a host name of at most 128 characters (letters, digits, - _ . and wildcards * ?) ending in .<letters>",
-};
 const QUERY_PART = {
     pattern: /^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$/,
     hint: "must be 1-128 characters: letters, digits, _-.$/~\"'@:+&()!,;= and wildcards * ?",
 };
+
+/** The highest listener-rule priority a route may take ("1-50000": ALB CreateRule, Priority). */
+export const MAX_ROUTE_PRIORITY = 50000;
 
 export function parseTraffic(
     p: Problems,
@@ -99,74 +97,87 @@ function parseRoutes(p: Problems, value: unknown): Route[] {
     const priorities = new Map<number, number>();
     value.forEach((item, i) => {
         const rk = `${key}[${i}]`;
-        const r = p.object(rk, item, ["color", "priority", "header", "cookie", "sourceIps", "hosts", "query"]);
-        if (!r) {
-            if (item === undefined || item === null) p.add(`${rk} is empty; give it a color and a condition`);
-            return;
-        }
         const before = p.count;
-        const color = p.oneOf(`${rk}.color`, r.color, COLORS);
-        if (r.color === undefined) p.add(`${rk}.color is required (blue or green)`);
-        const priority = p.int(`${rk}.priority`, r.priority, { min: 1, max: 50000, default: i + 1 });
-        const other = priorities.get(priority);
-        if (other !== undefined) p.add(`${rk}.priority ${priority} is already used by ${key}[${other}]; priorities must be unique`);
-        priorities.set(priority, i);
-        const headerRaw = p.object(`${rk}.header`, r.header, ["name", "values"]);
-        let header: HeaderMatch | undefined;
-        if (headerRaw) {
-            const name = p.string(`${rk}.header.name`, headerRaw.name, {
-                pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/,
-                hint: "must be an HTTP header name",
-            });
-            const values = p.stringList(`${rk}.header.values`, headerRaw.values, HEADER_VALUE);
-            if (headerRaw.name === undefined) p.add(`${rk}.header.name is required`);
-            if (name?.toLowerCase() === "host") p.add(`${rk}.header.name cannot be Host (the ALB refuses it): use hosts instead`);
-            if (!values || values.length === 0) p.add(`${rk}.header.values must list at least one value`);
-            if (name && values && values.length > 0) header = { name, values };
-        }
-        const cookieRaw = p.object(`${rk}.cookie`, r.cookie, ["name", "value"]);
-        let cookie: Route["cookie"];
-        if (cookieRaw) {
-            const name = p.string(`${rk}.cookie.name`, cookieRaw.name, {
-                pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/,
-                hint: "must be a cookie name",
-            });
-            const cookieValue = p.string(`${rk}.cookie.value`, cookieRaw.value, {
-                pattern: /^[^\s;,*?]{1,100}$/,
-                hint: "must be 1-100 characters without spaces, ; , * or ?",
-            });
-            if (cookieRaw.name === undefined || cookieRaw.value === undefined) p.add(`${rk}.cookie needs both name and value`);
-            if (name && cookieValue) cookie = { name, value: cookieValue };
-        }
-        const sourceIps = p.stringList(`${rk}.sourceIps`, r.sourceIps, CIDR);
-        const hosts = p.stringList(`${rk}.hosts`, r.hosts, HOST);
-        let query: Record<string, string> | undefined;
-        const queryRaw = p.object(`${rk}.query`, r.query, Object.keys((r.query as object) ?? {}));
-        if (queryRaw) {
-            query = {};
-            for (const [k, v] of Object.entries(queryRaw)) {
-                if (!QUERY_PART.pattern.test(k)) p.add(`${rk}.query key '${k}' ${QUERY_PART.hint}`);
-                const qv = p.string(`${rk}.query.${k}`, typeof v === "number" ? String(v) : v, QUERY_PART);
-                if (qv) query[k] = qv;
-            }
-        }
-        const valueCount =
-            (header?.values.length ?? 0) +
-            (cookie ? 1 : 0) +
-            (sourceIps?.length ?? 0) +
-            (hosts?.length ?? 0) +
-            Object.keys(query ?? {}).length;
-        const conditionGiven = [r.header, r.cookie, r.sourceIps, r.hosts, r.query].some((c) => c !== undefined);
-        if (!conditionGiven) p.add(`${rk} needs at least one condition: header, cookie, sourceIps, hosts or query`);
-        else if (valueCount === 0 && p.count === before)
-            p.add(`${rk} has conditions with no values; give each condition at least one value`);
-        const route = strip({ color: color ?? "blue", priority, header, cookie, sourceIps, hosts, query });
-        for (const { key, problem } of ruleLimitProblems(routeConditions(route))) {
-            p.add(key ? `${rk}.${key} ${problem}` : `${rk} ${problem}`);
-        }
-        if (p.count === before && color) routes.push(route);
+        const route = parseRoute(p, rk, item, i);
+        if (!route) return;
+        const other = priorities.get(route.priority);
+        if (other !== undefined) p.add(`${rk}.priority ${route.priority} is already used by ${key}[${other}]; priorities must be unique`);
+        priorities.set(route.priority, i);
+        if (p.count === before) routes.push(route);
     });
     return routes;
+}
+
+/**
+ * One route of `switchyard:traffic.routes` (at list position `index`, which gives its default
+ * priority), every problem reported under `rk`: the route is valid only when `p` got none.
+ * Undefined when it is not a map at all. The release tool's `route add` checks a new route with
+ * this too: one place per rule.
+ */
+export function parseRoute(p: Problems, rk: string, item: unknown, index: number): Route | undefined {
+    const r = p.object(rk, item, ["color", "priority", "header", "cookie", "sourceIps", "hosts", "query"]);
+    if (!r) {
+        if (item === undefined || item === null) p.add(`${rk} is empty; give it a color and a condition`);
+        return undefined;
+    }
+    const before = p.count;
+    const color = p.oneOf(`${rk}.color`, r.color, COLORS);
+    if (r.color === undefined) p.add(`${rk}.color is required (blue or green)`);
+    const priority = p.int(`${rk}.priority`, r.priority, { min: 1, max: MAX_ROUTE_PRIORITY, default: index + 1 });
+    const headerRaw = p.object(`${rk}.header`, r.header, ["name", "values"]);
+    let header: HeaderMatch | undefined;
+    if (headerRaw) {
+        const name = p.string(`${rk}.header.name`, headerRaw.name, {
+            pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/,
+            hint: "must be an HTTP header name",
+        });
+        const values = p.stringList(`${rk}.header.values`, headerRaw.values, HEADER_VALUE);
+        if (headerRaw.name === undefined) p.add(`${rk}.header.name is required`);
+        if (name?.toLowerCase() === "host") p.add(`${rk}.header.name cannot be Host (the ALB refuses it): use hosts instead`);
+        if (!values || values.length === 0) p.add(`${rk}.header.values must list at least one value`);
+        if (name && values && values.length > 0) header = { name, values };
+    }
+    const cookieRaw = p.object(`${rk}.cookie`, r.cookie, ["name", "value"]);
+    let cookie: Route["cookie"];
+    if (cookieRaw) {
+        const name = p.string(`${rk}.cookie.name`, cookieRaw.name, {
+            pattern: /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/,
+            hint: "must be a cookie name",
+        });
+        const cookieValue = p.string(`${rk}.cookie.value`, cookieRaw.value, {
+            pattern: /^[^\s;,*?]{1,100}$/,
+            hint: "must be 1-100 characters without spaces, ; , * or ?",
+        });
+        if (cookieRaw.name === undefined || cookieRaw.value === undefined) p.add(`${rk}.cookie needs both name and value`);
+        if (name && cookieValue) cookie = { name, value: cookieValue };
+    }
+    const sourceIps = p.stringList(`${rk}.sourceIps`, r.sourceIps, CIDR);
+    const hosts = p.stringList(`${rk}.hosts`, r.hosts, HOST_VALUE);
+    let query: Record<string, string> | undefined;
+    const queryRaw = p.object(`${rk}.query`, r.query, Object.keys((r.query as object) ?? {}));
+    if (queryRaw) {
+        query = {};
+        for (const [k, v] of Object.entries(queryRaw)) {
+            if (!QUERY_PART.pattern.test(k)) p.add(`${rk}.query key '${k}' ${QUERY_PART.hint}`);
+            const qv = p.string(`${rk}.query.${k}`, typeof v === "number" ? String(v) : v, QUERY_PART);
+            if (qv) query[k] = qv;
+        }
+    }
+    const valueCount =
+        (header?.values.length ?? 0) +
+        (cookie ? 1 : 0) +
+        (sourceIps?.length ?? 0) +
+        (hosts?.length ?? 0) +
+        Object.keys(query ?? {}).length;
+    const conditionGiven = [r.header, r.cookie, r.sourceIps, r.hosts, r.query].some((c) => c !== undefined);
+    if (!conditionGiven) p.add(`${rk} needs at least one condition: header, cookie, sourceIps, hosts or query`);
+    else if (valueCount === 0 && p.count === before)
+        p.add(`${rk} has conditions with no values; give each condition at least one value`);
+    const route = strip({ color: color ?? "blue", priority, header, cookie, sourceIps, hosts, query });
+    for (const { key, problem } of ruleLimitProblems(routeConditions(route))) {
+        p.add(key ? `${rk}.${key} ${problem}` : `${rk} ${problem}`);
+    }
+    return route;
 }
 
 /** Invariant 2: every colour with traffic has a build, runs tasks, and supports the current schema. */

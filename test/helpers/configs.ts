@@ -7,7 +7,7 @@ export function baseRaw(): Record<string, any> {
         service: { name: "web", port: 8080, healthCheckPath: "/healthz", desiredCount: 2 },
         slots: { blue: { image: digest("a") } },
         traffic: { live: "blue" },
-        testAccess: { cidrs: ["10.0.0.0/8"] },
+        testAccess: { cidrs: ["203.0.113.0/24"] },
     };
 }
 

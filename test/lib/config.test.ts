@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../lib/problems";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
+import { testAccessWarnings } from "../../lib/parse/settings";
 import { baseRaw, digest } from "../helpers/configs";
 
 /** The problems parseConfig reports for a raw config (fails the test if it accepts it). */
@@ -44,7 +45,7 @@ describe("config model", () => {
         assert.equal(cfg.environment, "development");
         assert.deepEqual(cfg.slots, { blue: { kind: "image", image: digest("a"), schema: undefined, idle: false }, green: undefined });
         assert.deepEqual(cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
-        assert.deepEqual(cfg.testAccess, { cidrs: ["10.0.0.0/8"], port: 9000 });
+        assert.deepEqual(cfg.testAccess, { cidrs: ["203.0.113.0/24"], port: 9000 });
         assert.deepEqual(cfg.registry, { keepImages: undefined });
         assert.equal(cfg.alarms.http5xxThreshold, 10);
     });
@@ -93,7 +94,7 @@ describe("config model", () => {
             [
                 "memory that does not fit the cpu",
                 (r) => (r.service.memory = 8192),
-                "switchyard:service.memory 8192 does not fit cpu 256: use 512..2048 MiB in steps of 512",
+                "switchyard:service.memory 8192 does not fit switchyard:service.cpu 256: Fargate takes 512, 1024 or 2048 MiB with cpu 256",
             ],
             [
                 "idleCount above desiredCount",
@@ -352,6 +353,96 @@ describe("config model", () => {
         });
     });
 
+    describe("values AWS rejects (issue 14, item 11)", () => {
+        // The Fargate task sizes, copied from the table in
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size
+        // (the same in RegisterTaskDefinition's `memory` documentation, botocore data/ecs/2014-11-13/service-2.json).
+        const range = (min: number, max: number, step: number) => Array.from({ length: (max - min) / step + 1 }, (_, i) => min + i * step);
+        const FARGATE_DOCS: Record<number, number[]> = {
+            256: [512, 1024, 2048],
+            512: [1024, 2048, 3072, 4096],
+            1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+            2048: range(4096, 16384, 1024),
+            4096: range(8192, 30720, 1024),
+            8192: range(16384, 61440, 4096),
+            16384: range(32768, 122880, 8192),
+        };
+        const accepts = (cpu: number, memory: number) => {
+            try {
+                parseConfig(
+                    edit((r) => Object.assign(r.service, { cpu, memory })),
+                    "dev",
+                );
+                return true;
+            } catch {
+                return false;
+            }
+        };
+
+        it("accepts exactly the Fargate cpu/memory pairs of the ECS documentation, every 512 MiB from 512 to 122880", () => {
+            for (const cpu of Object.keys(FARGATE_DOCS).map(Number)) {
+                const accepted = range(512, 122880, 512).filter((memory) => accepts(cpu, memory));
+                assert.deepEqual(accepted, FARGATE_DOCS[cpu], `cpu ${cpu}`);
+            }
+        });
+
+        it("refuses cpu 256 with 1536 MiB, naming both keys and the memory sizes that fit", () => {
+            assert.deepEqual(problemsOf(edit((r) => Object.assign(r.service, { cpu: 256, memory: 1536 }))), [
+                "switchyard:service.memory 1536 does not fit switchyard:service.cpu 256: Fargate takes 512, 1024 or 2048 MiB with cpu 256",
+            ]);
+            assert.deepEqual(problemsOf(edit((r) => Object.assign(r.service, { cpu: 8192, memory: 18432 }))), [
+                "switchyard:service.memory 18432 does not fit switchyard:service.cpu 8192: Fargate takes 16384 to 61440 in steps of 4096 MiB with cpu 8192",
+            ]);
+        });
+
+        // CreateLoadBalancer Name: "must not begin with "internal-""
+        // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html);
+        // CreateSecurityGroup GroupName: "Can't start with sg-"
+        // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html). The load
+        // balancer and both kinds of security group are auto-named `<service.name>-...-<7 characters>`.
+        it("refuses a service.name that makes a load balancer name start with internal- or a security group name with sg-", () => {
+            const lb = (n: string) =>
+                `switchyard:service.name '${n}' would give the load balancer a name starting with 'internal-', which AWS refuses; ` +
+                `pick a name that is not 'internal' and does not start with 'internal-'`;
+            const sg = (n: string) =>
+                `switchyard:service.name '${n}' would give the security group a name starting with 'sg-', which AWS refuses; ` +
+                `pick a name that is not 'sg' and does not start with 'sg-'`;
+            for (const [name, problems] of [
+                ["internal", [lb("internal")]],
+                ["internal-api", [lb("internal-api")]],
+                ["sg", [sg("sg")]],
+                ["sg-web", [sg("sg-web")]],
+            ] as const) {
+                assert.deepEqual(problemsOf(edit((r) => (r.service.name = name))), problems, name);
+            }
+            for (const name of ["internals", "sgw", "web-internal", "web-sg"]) {
+                assert.equal(
+                    parseConfig(
+                        edit((r) => (r.service.name = name)),
+                        "dev",
+                    ).service.name,
+                    name,
+                );
+            }
+        });
+
+        // RuleCondition.Values: a host name "can contain any of the following characters: A-Z, a-z,
+        // 0-9; - .; * (matches 0 or more characters); ? (matches exactly 1 character)", up to 128
+        // characters (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html).
+        it("refuses a route host with _ and accepts every character the ALB documents", () => {
+            assert.deepEqual(problemsOf(edit((r) => (r.traffic.routes = [{ color: "blue", hosts: ["my_app.example.com"] }]))), [
+                "switchyard:traffic.routes[0].hosts[0] must be a host name of at most 128 characters, using only letters, digits, " +
+                    "- . and the wildcards * ? (no _), ending in .<letters> (got 'my_app.example.com')",
+            ]);
+            const host = "AZaz09-.*?x.example.com";
+            const cfg = parseConfig(
+                edit((r) => (r.traffic.routes = [{ color: "blue", hosts: [host] }])),
+                "dev",
+            );
+            assert.deepEqual(cfg.traffic.routes[0].hosts, [host]);
+        });
+    });
+
     describe("test access", () => {
         it("rejects an empty list and the whole internet in production, naming each", () => {
             assert.deepEqual(
@@ -359,7 +450,10 @@ describe("config model", () => {
                     edit((r) => (r.testAccess = { cidrs: [] })),
                     "prod",
                 ),
-                ["switchyard:testAccess.cidrs must list who may reach the test listener in production (e.g. your VPN range 10.0.0.0/8)"],
+                [
+                    "switchyard:testAccess.cidrs must list who may reach the test listener in production: the public address range " +
+                        "your office, VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)",
+                ],
             );
             assert.deepEqual(
                 problemsOf(
@@ -393,6 +487,59 @@ describe("config model", () => {
                 ).length,
                 1,
             );
+        });
+    });
+
+    // An internet-facing load balancer's nodes have public addresses only (CreateLoadBalancer
+    // Scheme, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html),
+    // and a client behind a NAT gateway arrives by the gateway's address
+    // (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html).
+    describe("test access warnings (issue 14, item 3)", () => {
+        const warning = (cidr: string, range: string) =>
+            `switchyard:testAccess.cidrs has ${cidr}, a ${range} range: the load balancer is internet-facing, so every tester ` +
+            `reaches the test listener from a public address (a client in the VPC from its own or its NAT gateway's), and this ` +
+            `entry admits no one; list the public range your office, VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)`;
+
+        it("warns about each range that never reaches an internet-facing listener, and only those", () => {
+            const cidrs = [
+                "10.0.0.0/8",
+                "172.20.1.0/24",
+                "192.168.0.0/16",
+                "100.64.0.0/10",
+                "169.254.0.0/16",
+                "fd00:1234::/32",
+                "fe80::/64",
+                "203.0.113.0/24",
+                "10.0.0.0/7",
+                "172.32.0.0/16",
+                "2001:db8::/32",
+            ];
+            const cfg = parseConfig(
+                edit((r) => (r.testAccess = { cidrs })),
+                "prod",
+            );
+            assert.deepEqual(testAccessWarnings(cfg), [
+                warning("10.0.0.0/8", "private (RFC 1918)"),
+                warning("172.20.1.0/24", "private (RFC 1918)"),
+                warning("192.168.0.0/16", "private (RFC 1918)"),
+                warning("100.64.0.0/10", "carrier-grade NAT shared (RFC 6598)"),
+                warning("169.254.0.0/16", "link-local"),
+                warning("fd00:1234::/32", "IPv6 unique local (RFC 4193)"),
+                warning("fe80::/64", "IPv6 link-local"),
+            ]);
+        });
+
+        it("warns, never refuses: a stack deployed with 10.0.0.0/8 still parses (a rollback is never blocked by it)", () => {
+            const cfg = parseConfig(
+                edit((r) => (r.testAccess = { cidrs: ["10.0.0.0/8"] })),
+                "prod",
+            );
+            assert.deepEqual(cfg.testAccess.cidrs, ["10.0.0.0/8"]);
+            assert.equal(testAccessWarnings(cfg).length, 1);
+        });
+
+        it("says nothing for the rolling strategy, which has no test listener", () => {
+            assert.deepEqual(testAccessWarnings({ strategy: "rolling", testAccess: { cidrs: ["10.0.0.0/8"] } }), []);
         });
     });
 

@@ -98,7 +98,7 @@ const generatedRaw = fc
         },
         slots: { blue: { image: digest("a") }, green: build ? { build: "./app" } : { image: digest("b") } },
         traffic: { live: "blue", routes, ...(canary ? { canary: { percent: canary } } : {}) },
-        testAccess: { cidrs: ["10.0.0.0/8"] },
+        testAccess: { cidrs: ["203.0.113.0/24"] },
     }));
 
 /** Every other generated stack serves HTTPS (where the gate cannot probe: see lib/config.ts). */
