@@ -10,10 +10,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as lockfile from "proper-lockfile";
 import { Edit } from "../lib/release";
 import { CliError } from "./errors";
 import { StackFile, encodeText, errorCode, loadStackFile, modeText, renderValidEdits, stackFilePath } from "./stackFile";
+import { isRunning, withStackLock } from "./stackLock";
 
 /** What a step decides on the file as it is now: edits and the line to print, or a refusal (CliError). */
 export type Change = { readonly edits: readonly Edit[]; readonly summary: string };
@@ -25,10 +25,6 @@ export interface EditResult {
     readonly summary: string;
 }
 
-/** How long a command waits for another one editing the same file; longer than STALE_MS, so a lock left by a killed run is taken over. */
-const WAIT_MS = 15_000;
-/** A lock not refreshed for this long belongs to a run that died (proper-lockfile's default). */
-const STALE_MS = 10_000;
 /** A file changed by hand between read and write is re-read this many times before giving up. */
 const ATTEMPTS = 3;
 
@@ -76,33 +72,15 @@ function refuseReadOnly(target: string, shown: string): void {
 }
 
 function withLock<T>(target: string, shown: string, run: () => T): T {
-    const release = acquire(target, shown);
     try {
-        removeLeftovers(target);
-        return run();
-    } finally {
-        release();
-    }
-}
-
-/** proper-lockfile's lock (a `<file>.lock` directory, refreshed while held, taken over once stale); waits for another holder. */
-function acquire(target: string, shown: string): () => void {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-        try {
-            return lockfile.lockSync(target, { stale: STALE_MS, realpath: false });
-        } catch (e) {
-            const code = errorCode(e);
-            if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw notWritableFolder(target, code);
-            if (code !== "ELOCKED") throw e;
-            if (Date.now() > deadline) {
-                throw new CliError(
-                    `another switchyard command has been editing ${shown} for over ${WAIT_MS / 1000} s (lock ${target}.lock); ` +
-                        `nothing was written. Run this command again when it has finished`,
-                );
-            }
-            sleep(20 + Math.random() * 30);
-        }
+        return withStackLock(target, shown, () => {
+            removeLeftovers(target);
+            return run();
+        });
+    } catch (e) {
+        const code = errorCode(e);
+        if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw notWritableFolder(target, code);
+        throw e;
     }
 }
 
@@ -117,30 +95,28 @@ function notWritableFolder(target: string, code: string): CliError {
     );
 }
 
-function sleep(ms: number): void {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** `.Pulumi.dev.yaml.<pid>.switchyard-tmp`: hidden, and recognisable as ours. */
 function tempPath(target: string): string {
     return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.switchyard-tmp`);
 }
 
-/** Temporary files of this stack file that a killed run (SIGKILL, power loss) left; only the lock holder writes one. */
+/**
+ * Temporary files of this stack file whose process is gone (killed by SIGKILL, a power cut):
+ * removed by the next edit. A file of a running process is left to it.
+ */
 function removeLeftovers(target: string): void {
     const prefix = `.${path.basename(target)}.`;
     for (const name of fs.readdirSync(path.dirname(target))) {
-        if (name.startsWith(prefix) && /^\.\d+\.switchyard-tmp$/.test(name.slice(prefix.length - 1))) {
-            fs.rmSync(path.join(path.dirname(target), name), { force: true });
-        }
+        const pid = name.startsWith(prefix) ? /^(\d+)\.switchyard-tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+        if (pid !== undefined && !isRunning(Number(pid))) fs.rmSync(path.join(path.dirname(target), name), { force: true });
     }
 }
 
 /**
  * Writes `bytes` to a temporary file (same mode and owner as the target), flushes it to disk,
  * and renames it over the target if the target still holds `expected`; false (nothing written)
- * if it changed. SIGINT/SIGTERM cannot cut this short: the lock's exit handlers are installed,
- * so Node runs them only after this synchronous code has finished.
+ * if it changed. SIGINT/SIGTERM cannot cut this short: the lock defers them (cli/stackLock.ts)
+ * until this synchronous code has finished.
  */
 function replaceIfUnchanged(target: string, expected: Buffer, bytes: Buffer): boolean {
     const tmp = tempPath(target);
