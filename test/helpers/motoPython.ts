@@ -59,7 +59,7 @@ export function findMotoPython(options: MotoPythonOptions = {}): string {
     if (system === undefined) throw new MotoUnavailable(`moto: python3 not found on PATH; install Python 3 and run npm test again`);
 
     const found = system === "" ? "python3 has no moto" : `python3 has moto ${system}`;
-    log(`moto: ${found}, not ${pinned}; installing ${path.basename(requirements)} into ${path.relative(ROOT, venv) || venv} (once)`);
+    log(`moto: ${found}, not ${pinned}; installing ${path.basename(requirements)} into ${shown(venv)} (once)`);
     return provision(venv, requirements, pinned, env);
 }
 
@@ -91,12 +91,12 @@ function provision(venv: string, requirements: string, pinned: string, env: Node
             },
         );
         if (pip.status !== 0) {
-            const said = lastLine(pip.stderr + pip.stdout);
-            const fix = `or run: python3 -m pip install -r ${path.relative(ROOT, requirements)}`;
+            const said = pipError(pip.stderr, pip.stdout);
+            const fix = `or run: python3 -m pip install -r ${shown(requirements)}`;
             throw new MotoUnavailable(
                 NO_INDEX.test(pip.stderr + pip.stdout)
                     ? `moto: no package index reachable to install moto[server]==${pinned} (pip: ${said}); allow access to PyPI or set PIP_INDEX_URL to a mirror, ${fix}`
-                    : `moto: pip could not install ${path.relative(ROOT, requirements)} (pip: ${said}); fix that, ${fix}`,
+                    : `moto: pip could not install ${shown(requirements)} (pip: ${said}); fix that, ${fix}`,
             );
         }
         const installed = motoVersion(python, env);
@@ -113,6 +113,18 @@ function provision(venv: string, requirements: string, pinned: string, env: Node
 // What pip says when it cannot reach an index, or the index it reached lacks the pinned files.
 const NO_INDEX =
     /No matching distribution found|Could not find a version that satisfies|NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Network is unreachable|ProxyError|ConnectTimeout|ReadTimeout/;
+
+/** A path inside the project relative to it (as a person types it there), any other as it is. */
+function shown(file: string): string {
+    const rel = path.relative(ROOT, file);
+    return rel.startsWith("..") || path.isAbsolute(rel) ? file : rel;
+}
+
+/** pip's last ERROR line, else the last line it printed. */
+function pipError(stderr: string, stdout: string): string {
+    const errors = stderr.split("\n").filter((l) => l.startsWith("ERROR: "));
+    return errors.length ? errors[errors.length - 1].slice("ERROR: ".length).trim() : lastLine(stderr + "\n" + stdout);
+}
 
 function lastLine(text: string): string {
     const lines = text
