@@ -19,3 +19,31 @@ export function refusalOf(e: unknown): { message: string; exitCode: number } | u
     if (e instanceof ConfigError) return { message: e.message, exitCode: 1 };
     return undefined;
 }
+
+/** What a command says when a person must act (EXIT.personMustAct): the file and AWS may differ. */
+export interface MustAct {
+    readonly command: string;
+    readonly stack: string;
+    readonly dir: string;
+    /** The --apply command the run used, repeated in the advice. */
+    readonly apply?: string;
+    readonly reason: string;
+    /** The routing the stack file asks for now. */
+    readonly fileSays: string;
+    /** The last apply that succeeded, and the routing it applied. */
+    readonly awsLastTold: string;
+}
+
+/** The lines of a "person must act" report: what happened, what the file says, what AWS was last told, and `sync`. */
+export function mustActMessage(m: MustAct): string[] {
+    const dir = m.dir === process.cwd() ? "" : ` --dir ${m.dir}`;
+    const apply = m.apply === undefined ? "" : ` --apply ${JSON.stringify(m.apply)}`;
+    const sync = `npm run switchyard -- sync --stack ${m.stack}${dir}${apply}`;
+    return [
+        `switchyard: ${m.command}: a person must act: ${m.reason}`,
+        `  Pulumi.${m.stack}.yaml says: ${m.fileSays}`,
+        `  AWS was last told: ${m.awsLastTold}`,
+        `  The file and AWS may differ. To apply what the file says: ${sync} ` +
+            `(to go back to the last safe routing first: npm run switchyard -- rollback --stack ${m.stack}${dir}, then the same sync)`,
+    ];
+}

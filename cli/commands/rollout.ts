@@ -3,23 +3,31 @@
  * release through `switchyard:rollout.steps` from wherever the stack file says it is. Each step is
  * the manual command's edit (cli/commands/edit.ts), optionally committed, then applied (Automation
  * API, or --apply); each bake polls CloudWatch and rolls back on a failed analysis.
- * Exit codes: 0 done or paused, 1 rolled back (or a failure that needs a person), 2 refused
- * (nothing changed), 130 interrupted during a bake.
+ * Exit codes (cli/exitCodes.ts): 0 done or paused, 1 rolled back cleanly (or stopped by someone
+ * else's edit), 2 refused (nothing changed; also another rollout of the stack running), 3 a
+ * person must act (the file and AWS may differ: run sync), 130 interrupted with the file and AWS
+ * in agreement.
  */
 import { execFileSync } from "node:child_process";
+import * as os from "node:os";
 import * as path from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DIGEST_PATTERN, SwitchyardConfig, parseConfig } from "../../lib/config";
 import { candidateColor } from "../../lib/traffic";
 import { ConfigError } from "../../lib/problems";
+import { AWS_TIMEOUTS, AwsTimeouts, cloudwatchClient, dynamodbClient, elbv2Client, snsClient } from "../../lib/aws/clients";
 import { AwsError } from "../../lib/aws/errors";
 import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample } from "../../lib/aws/analysis";
+import { HeldLock, LOCK_RENEW_SECONDS, LOCK_TABLE, acquireLock, rolloutLockKey } from "../../lib/aws/lock";
 import { publish } from "../../lib/aws/notify";
 import { automationApply, shellApply } from "../../lib/rollout/apply";
-import { Clock, EditRequest, Outcome, RolloutEffects, exitCode, runRollout } from "../../lib/rollout/loop";
-import { rolloutPosition, stepLabel } from "../../lib/rollout/position";
+import { Clock, EditRequest, NOTHING_APPLIED, Outcome, RolloutEffects, runRollout } from "../../lib/rollout/loop";
+import { rolloutPosition, stepLabel, trafficText } from "../../lib/rollout/position";
+import { mustActMessage } from "../errors";
+import { EXIT, ExitCode } from "../exitCodes";
 import { CliError, StackFile, loadStackFile } from "../stackFile";
 import { Io, canaryCommand, finishCommand, flipCommand, rollbackCommand } from "./edit";
 import { findPulumi } from "./digest";
@@ -47,6 +55,42 @@ export interface RolloutDeps {
     readonly cloudwatch?: CloudWatchClient;
     readonly elbv2?: ElasticLoadBalancingV2Client;
     readonly sns?: SNSClient;
+    readonly dynamodb?: DynamoDBClient;
+    /** The timeouts of the clients rollout builds itself. @default AWS_TIMEOUTS */
+    readonly timeouts?: AwsTimeouts;
+}
+
+/** The exit code of a rollout's outcome (the table in cli/exitCodes.ts, docs/rollout.md). */
+export function rolloutExitCode(outcome: Outcome): ExitCode {
+    switch (outcome.kind) {
+        case "done":
+        case "paused":
+            return EXIT.ok;
+        case "rolled-back":
+        case "stopped":
+            return EXIT.refused;
+        case "refused":
+            return EXIT.usage;
+        case "must-act":
+            return EXIT.personMustAct;
+        case "interrupted":
+            return EXIT.interrupted;
+    }
+}
+
+/** Who runs this rollout, as a refused second run names them: user@host (pid), and the CI run's URL in GitHub Actions. */
+export function lockOwner(env: NodeJS.ProcessEnv): string {
+    let user = env.USER ?? env.USERNAME ?? "unknown";
+    try {
+        user = os.userInfo().username;
+    } catch {
+        // no passwd entry (some containers): the environment's name stands
+    }
+    const run =
+        env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+            ? ` in ${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+            : "";
+    return `${user}@${os.hostname()} (pid ${process.pid})${run}`;
 }
 
 export const realClock: Clock = {
@@ -68,29 +112,60 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const lines = progressLines(io, deps.live);
     // Each step's summary without its "Next: pulumi up …" advice: rollout applies the step itself.
     const say = { ...io, out: (line: string) => lines.line(line.replace(/ Next: .*$/, "")) };
+    const timeouts = deps.timeouts ?? AWS_TIMEOUTS;
+    /** Clients rollout built (not the ones it was given): destroyed at the end, so a hung request does not keep the process up. */
+    const built: { destroy(): void }[] = [];
+    const own = <C extends { destroy(): void }>(given: C | undefined, make: () => C): C => {
+        if (given) return given;
+        const client = make();
+        built.push(client);
+        return client;
+    };
     let setup: Setup;
     try {
-        setup = await prepare(opts, deps, io.env);
+        setup = await prepare(opts, deps, io.env, own, timeouts);
     } catch (e) {
+        built.forEach((c) => c.destroy());
         if (e instanceof CliError || e instanceof ConfigError || e instanceof AwsError) {
             io.err(`switchyard: rollout refused, nothing changed: ${e.message}`);
-            return 2;
+            return EXIT.usage;
         }
         throw e;
     }
-    const { cfg, targets, topics } = setup;
+    const { cfg, targets, topics, lock } = setup;
+    /** Aborted by the first SIGINT/SIGTERM: stops a bake. */
     const controller = new AbortController();
-    const stop = (signal: string) => {
-        lines.line(`${signal}: stopping after the current apply or poll (send it again to stop at once)`);
-        controller.abort();
+    /** Aborted by the second: stops the apply under way (its processes). */
+    const stopApply = new AbortController();
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        if (signals === 1) {
+            lines.line(`${signal}: stopping after the current apply or poll (send it again to stop the apply too)`);
+            controller.abort();
+        } else if (signals === 2) {
+            lines.line(`${signal} again: stopping the apply under way`);
+            stopApply.abort();
+        }
     };
-    const onInt = () => stop("SIGINT");
-    const onTerm = () => stop("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const renewal = setInterval(() => {
+        lock.renew().then(
+            (held) => {
+                if (held) return;
+                lines.line(
+                    `! the rollout lock ${LOCK_TABLE}/${lock.key} expired and another run took it; stopping after the current apply or poll`,
+                );
+                controller.abort();
+            },
+            (e: unknown) => lines.line(`! could not renew the rollout lock ${LOCK_TABLE}/${lock.key}: ${(e as Error).message}`),
+        );
+    }, LOCK_RENEW_SECONDS * 1000);
+    renewal.unref();
     const clock = deps.clock ?? realClock;
     const cloudwatch = setup.cloudwatch;
-    const sns = topics.length > 0 ? (deps.sns ?? new SNSClient({ region: setup.region })) : undefined;
+    const sns = topics.length > 0 ? own(deps.sns, () => snsClient(setup.region, timeouts)) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
     const target = { stack: opts.stack, dir: opts.dir, digest: opts.digest };
@@ -101,7 +176,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
         apply: async (label, changed) => {
             if (changed && opts.commit) commitStackFile(opts.dir, opts.stack, label);
             lines.line(`applying ${label}: ${opts.apply !== undefined ? opts.apply : `pulumi up --stack ${opts.stack} (Automation API)`}`);
-            await apply(label);
+            await apply(label, stopApply.signal);
         },
         sample: (watched, baseline, sinceMs) =>
             readSample({ cloudwatch }, { targets, stack: opts.stack, service: cfg.service.name }, watched, baseline, {
@@ -123,17 +198,32 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
                 await fx.apply("build", false);
             } catch (e) {
                 lines.end();
-                io.err(`rollout failed before moving any traffic: the apply that builds the candidate failed: ${(e as Error).message}`);
-                return 1;
+                const outcome: Outcome = {
+                    kind: "must-act",
+                    reason: `the apply that builds the candidate did not complete, before any traffic moved: ${(e as Error).message}`,
+                    fileSays: trafficText(cfg),
+                    awsLastTold: NOTHING_APPLIED,
+                };
+                report(outcome, opts, cfg, io);
+                return rolloutExitCode(outcome);
             }
         }
         const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds, continuePastPause: opts.continue });
         lines.end();
-        report(outcome, opts.stack, cfg, io);
-        return exitCode(outcome);
+        report(outcome, opts, cfg, io);
+        return rolloutExitCode(outcome);
     } finally {
-        process.off("SIGINT", onInt);
-        process.off("SIGTERM", onTerm);
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        clearInterval(renewal);
+        try {
+            await lock.release();
+        } catch (e) {
+            io.err(
+                `! could not release the rollout lock ${LOCK_TABLE}/${lock.key} (${(e as Error).message}); it expires by itself, or delete that item`,
+            );
+        }
+        built.forEach((c) => c.destroy());
     }
 }
 
@@ -143,10 +233,16 @@ interface Setup {
     readonly targets: AnalysisTargets;
     readonly topics: readonly string[];
     readonly cloudwatch: CloudWatchClient;
+    readonly lock: HeldLock;
 }
 
-/** Everything checked before the first edit: the file, the position, git, the flip's digest, and the resources in AWS. */
-async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.ProcessEnv): Promise<Setup> {
+type Own = <C extends { destroy(): void }>(given: C | undefined, make: () => C) => C;
+
+/**
+ * Everything checked before the first edit: the file, the position, git, the flip's digest, the
+ * resources in AWS, and last the rollout lock of the stack (refused when another run holds it).
+ */
+async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.ProcessEnv, own: Own, timeouts: AwsTimeouts): Promise<Setup> {
     const file = loadStackFile(opts.dir, opts.stack);
     const cfg = readConfig(file);
     const position = rolloutPosition(cfg);
@@ -156,7 +252,8 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.Proc
     const fileRegion = file.doc.getIn(["config", "aws:region"]);
     const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
     if (!region) throw new CliError(`no AWS region: set aws:region in ${file.path} or AWS_REGION`, 2);
-    const targets = await findAnalysisTargets({ stack: opts.stack, service: cfg.service.name, region, client: deps.elbv2 });
+    const elbv2 = own(deps.elbv2, () => elbv2Client(region, timeouts));
+    const targets = await findAnalysisTargets({ stack: opts.stack, service: cfg.service.name, region, client: elbv2 });
     if (!targets) {
         throw new CliError(
             `no load balancer is tagged switchyard:stack=${opts.stack} switchyard:service=${cfg.service.name} in ${region}; ` +
@@ -164,10 +261,24 @@ async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.Proc
             2,
         );
     }
-    const cloudwatch = deps.cloudwatch ?? new CloudWatchClient({ region });
+    const cloudwatch = own(deps.cloudwatch, () => cloudwatchClient(region, timeouts));
     const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
     const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
-    return { cfg, region, targets, topics, cloudwatch };
+    const dynamodb = own(deps.dynamodb, () => dynamodbClient(region, timeouts));
+    const key = rolloutLockKey(opts.stack, cfg.service.name);
+    const acquired = await acquireLock(dynamodb, key, lockOwner(env));
+    if (!acquired.ok) {
+        const holder = acquired.holder;
+        throw new CliError(
+            holder
+                ? `another rollout of stack ${opts.stack} (service ${cfg.service.name}) is running: ${holder.owner}, since ${holder.since} ` +
+                      `(lock ${LOCK_TABLE}/${key} in ${region}, expires ${holder.expires} unless that run renews it); ` +
+                      `wait for it to end, or stop it; a run that died frees the lock when it expires`
+                : `another rollout of stack ${opts.stack} (service ${cfg.service.name}) held the lock ${LOCK_TABLE}/${key} a moment ago and has just released it; run rollout again`,
+            EXIT.usage,
+        );
+    }
+    return { cfg, region, targets, topics, cloudwatch, lock: acquired.lock };
 }
 
 /**
@@ -254,7 +365,8 @@ function commitStackFile(dir: string, stack: string, label: string): void {
 }
 
 /** The closing lines: what happened, and what to run next. */
-function report(outcome: Outcome, stack: string, cfg: SwitchyardConfig, io: Io): void {
+function report(outcome: Outcome, opts: RolloutOptions, cfg: SwitchyardConfig, io: Io): void {
+    const stack = opts.stack;
     const again = `npm run switchyard -- rollout --stack ${stack}`;
     const undo = `npm run switchyard -- rollback --stack ${stack}, then pulumi up --stack ${stack}`;
     switch (outcome.kind) {
@@ -271,8 +383,11 @@ function report(outcome: Outcome, stack: string, cfg: SwitchyardConfig, io: Io):
         case "rolled-back":
             io.err(`rolled back at ${outcome.step}: ${outcome.reason}`);
             return;
-        case "failed":
-            io.err(`rollout failed: ${outcome.reason}`);
+        case "stopped":
+            io.err(`rollout stopped: ${outcome.reason}`);
+            return;
+        case "must-act":
+            for (const line of mustActMessage({ command: "rollout", stack, dir: opts.dir, apply: opts.apply, ...outcome })) io.err(line);
             return;
         case "refused":
             io.err(`switchyard: rollout refused, nothing changed: ${outcome.reason}`);

@@ -6,8 +6,9 @@
 import { CloudWatchClient, DescribeAlarmsCommand, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { Color } from "../config";
+import { beforeDeadline, cloudwatchClient, elbv2Client } from "./clients";
 import { AwsError, awsCall } from "./errors";
-import { TargetHealthSummary, describeNotHealthy, elbv2Client, readTargetHealth, resolveRegion } from "./inspect";
+import { TargetHealthSummary, describeNotHealthy, readTargetHealth, resolveRegion } from "./inspect";
 
 export interface GateColor {
     readonly color: Color;
@@ -46,6 +47,8 @@ export interface GateResult {
 type Failure = (afterSeconds: number) => string;
 
 const PROBE_TIMEOUT_MS = 5000;
+/** The gate fails at most this long after its deadline, even when AWS does not answer. */
+export const LAST_POLL_GRACE_MS = 1000;
 
 /**
  * Polls until every colour has at least `minHealthy` healthy targets, no listed alarm is in
@@ -57,7 +60,7 @@ export async function waitForHealthyTargets(opts: GateOptions): Promise<GateResu
     const needsRegion = !opts.clients?.elbv2 || (!opts.clients?.cloudwatch && opts.colors.some((c) => c.alarmNames?.length));
     const region = needsRegion ? resolveRegion(opts.region) : opts.region;
     const elbv2 = opts.clients?.elbv2 ?? elbv2Client(region);
-    const cloudwatch = opts.clients?.cloudwatch ?? new CloudWatchClient({ region });
+    const cloudwatch = opts.clients?.cloudwatch ?? cloudwatchClient(region);
     const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const now = opts.now ?? Date.now;
     const { initialMs, maxMs } = opts.backoff ?? { initialMs: 2000, maxMs: 15000 };
@@ -65,22 +68,36 @@ export async function waitForHealthyTargets(opts: GateOptions): Promise<GateResu
 
     const start = now();
     let delay = initialMs;
+    /** What the last poll that ended found wrong: named when a poll is still waiting for AWS at the deadline. */
+    let lastFailures: Failure[] = [];
     for (let attempts = 1; ; attempts++) {
-        const health = await Promise.all(opts.colors.map((c) => readGateHealth(elbv2, c)));
-        const failures: Failure[] = [];
-        opts.colors.forEach((c, i) => {
-            const h = health[i];
-            if (h.healthy < c.minHealthy) {
-                failures.push(
-                    (s) => `${c.color} has ${h.healthy} of ${c.minHealthy} healthy targets after ${s} s (${describeNotHealthy(h)})`,
-                );
+        const poll = async () => {
+            const health = await Promise.all(opts.colors.map((c) => readGateHealth(elbv2, c)));
+            const failures: Failure[] = [];
+            opts.colors.forEach((c, i) => {
+                const h = health[i];
+                if (h.healthy < c.minHealthy) {
+                    failures.push(
+                        (s) => `${c.color} has ${h.healthy} of ${c.minHealthy} healthy targets after ${s} s (${describeNotHealthy(h)})`,
+                    );
+                }
+            });
+            failures.push(...(await firingAlarms(cloudwatch, opts.colors)));
+            if (failures.length === 0 && opts.probe) {
+                const probeFailure = await runProbe(opts.probe.url, opts.probe.expectStatus ?? 200);
+                if (probeFailure) failures.push(probeFailure);
             }
+            return { health, failures };
+        };
+        // A call in flight at the deadline does not hold the gate past it (the clients' own timeouts are
+        // longer); the poll made at the deadline itself gets LAST_POLL_GRACE_MS to say what it sees.
+        const { health, failures } = await beforeDeadline(poll(), Math.max(start + timeoutMs - now(), LAST_POLL_GRACE_MS), () => {
+            const found = lastFailures.map((f) => f(opts.timeoutSeconds));
+            return new Error(
+                `health gate: ${[...found, `AWS had not answered poll ${attempts} when the gate timed out after ${opts.timeoutSeconds} s`].join("; ")}`,
+            );
         });
-        failures.push(...(await firingAlarms(cloudwatch, opts.colors)));
-        if (failures.length === 0 && opts.probe) {
-            const probeFailure = await runProbe(opts.probe.url, opts.probe.expectStatus ?? 200);
-            if (probeFailure) failures.push(probeFailure);
-        }
+        lastFailures = failures;
         const elapsedMs = now() - start;
         if (failures.length === 0) {
             return {

@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, Color } from "../config";
 import { ListenerRole, TAG_COLOR, TAG_ROLE, TAG_SERVICE, TAG_STACK } from "../tags";
+import { elbv2Client } from "./clients";
 import { AwsError, awsCall, translate } from "./errors";
 
 export const TAG = { stack: TAG_STACK, service: TAG_SERVICE, color: TAG_COLOR, role: TAG_ROLE } as const;
@@ -28,11 +29,6 @@ export function resolveRegion(region?: string): string {
     const r = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!r) throw new AwsError("no AWS region: set AWS_REGION (or aws:region in the stack file)", "RegionMissing");
     return r;
-}
-
-/** An ELBv2 client; the SDK honours `AWS_ENDPOINT_URL` and the usual credential chain itself. */
-export function elbv2Client(region?: string): ElasticLoadBalancingV2Client {
-    return new ElasticLoadBalancingV2Client({ region: resolveRegion(region) });
 }
 
 /** Target-health states of one target group, as counts. */

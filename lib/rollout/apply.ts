@@ -1,12 +1,43 @@
 /**
- * Applying a rollout step: by default `pulumi up` of the stack through Pulumi's Automation API
- * (`LocalWorkspace` on the project folder, output streamed line by line), or a shell command
- * given with `--apply` that sees SWITCHYARD_STACK and SWITCHYARD_STEP. A rejection is a failed step.
+ * Applying the stack file (a rollout step, or `sync`): by default `pulumi up` of the stack through
+ * Pulumi's Automation API (`LocalWorkspace` on the project folder, output streamed line by line),
+ * or a shell command given with `--apply` that sees SWITCHYARD_STACK and SWITCHYARD_STEP. A
+ * rejection is a failed step; its ApplyError says how it failed.
  */
 import { spawn } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
 
-export type Apply = (label: string) => Promise<void>;
+/** Applies the file for `label`; aborting `stop` stops the apply's processes (a second Ctrl-C). */
+export type Apply = (label: string, stop?: AbortSignal) => Promise<void>;
+
+/**
+ * How an apply failed: `failed` (it ran and failed), `concurrent` (the Pulumi backend refused it:
+ * another update of the stack is in progress, so AWS is being changed by someone else), or
+ * `stopped` (its processes were stopped through the `stop` signal).
+ */
+export class ApplyError extends Error {
+    constructor(
+        message: string,
+        readonly kind: "failed" | "concurrent" | "stopped",
+        options?: { cause?: unknown },
+    ) {
+        super(message, options);
+        this.name = "ApplyError";
+    }
+}
+
+/** Milliseconds a stopped --apply command's process group gets after SIGTERM before SIGKILL. */
+export const STOP_GRACE_MS = 5000;
+
+/**
+ * `finish` and `sync` refresh first. finish: while autoscaled, a colour's desiredCount is ignored
+ * and the state keeps the count from before (often 0), so without the real count there may be no
+ * diff to scale it down. sync: it is the recovery after an apply that failed or was killed, when
+ * the state may not be what AWS holds; refreshing makes the update start from AWS as it is.
+ */
+export function refreshesFirst(label: string): boolean {
+    return label === "finish" || label === "sync";
+}
 
 export interface ApplyOptions {
     readonly stack: string;
@@ -20,10 +51,13 @@ export interface ApplyOptions {
 
 /** `--apply "<command>"`: run through the shell in `dir`; a non-zero exit fails the step. */
 export function shellApply(command: string, opts: ApplyOptions): Apply {
-    return (label) =>
+    return (label, stop) =>
         new Promise((resolve, reject) => {
+            // Its own process group (detached), so stopping it reaches every process the command
+            // started (`sh -c "a | b"`, a script's children), not only the shell.
             const child = spawn(command, {
                 shell: true,
+                detached: true,
                 cwd: opts.dir,
                 env: { ...opts.env, SWITCHYARD_STACK: opts.stack, SWITCHYARD_STEP: label },
                 stdio: ["ignore", "pipe", "pipe"],
@@ -32,12 +66,34 @@ export function shellApply(command: string, opts: ApplyOptions): Apply {
             const flushErr = lineSplitter(opts.out);
             child.stdout.on("data", (d: Buffer) => flushOut(d.toString()));
             child.stderr.on("data", (d: Buffer) => flushErr(d.toString()));
-            child.on("error", (e) => reject(new Error(`--apply could not start: ${e.message}`)));
+            let stopped = false;
+            let killTimer: NodeJS.Timeout | undefined;
+            const signalGroup = (signal: NodeJS.Signals) => {
+                try {
+                    process.kill(-child.pid!, signal);
+                } catch {
+                    // the group has already exited
+                }
+            };
+            const onStop = () => {
+                stopped = true;
+                signalGroup("SIGTERM");
+                killTimer = setTimeout(() => signalGroup("SIGKILL"), STOP_GRACE_MS);
+            };
+            if (stop?.aborted) onStop();
+            else stop?.addEventListener("abort", onStop, { once: true });
+            child.on("error", (e) => reject(new ApplyError(`--apply could not start: ${e.message}`, "failed")));
             child.on("close", (code, signal) => {
+                clearTimeout(killTimer);
+                stop?.removeEventListener("abort", onStop);
                 flushOut(undefined);
                 flushErr(undefined);
-                if (code === 0) resolve();
-                else reject(new Error(`--apply "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`));
+                if (stopped) reject(new ApplyError(`--apply "${command}" was stopped (SIGTERM to its process group)`, "stopped"));
+                else if (code === 0) resolve();
+                else
+                    reject(
+                        new ApplyError(`--apply "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`, "failed"),
+                    );
             });
         });
 }
@@ -49,26 +105,47 @@ export function shellApply(command: string, opts: ApplyOptions): Apply {
  */
 export function automationApply(opts: ApplyOptions): Apply {
     let selected: Promise<Stack> | undefined;
-    return async (label) => {
+    return async (label, stop) => {
         // Loaded here, not at start-up: the Automation API pulls in gRPC and is needed only to apply.
+        type Automation = typeof import("@pulumi/pulumi/automation");
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+        const { ConcurrentUpdateError, LocalWorkspace } = require("@pulumi/pulumi/automation") as Automation;
         const selecting = (selected ??= LocalWorkspace.selectStack(
             { stackName: opts.stack, workDir: opts.dir },
             { envVars: pulumiEnv(opts.env) },
         ));
         const stack = await selecting.catch((e: unknown) => {
             selected = undefined;
-            throw new Error(`pulumi could not select stack ${opts.stack} in ${opts.dir}: ${errorLines(e)}`, { cause: e });
+            throw new ApplyError(`pulumi could not select stack ${opts.stack} in ${opts.dir}: ${errorLines(e)}`, "failed", { cause: e });
         });
         const flushOut = lineSplitter(opts.out);
         const flushErr = lineSplitter(opts.out);
         try {
-            // finish refreshes first: while autoscaled, a colour's desiredCount is ignored and the state keeps
-            // the count from before (often 0), so without the real count there may be no diff to scale it down.
-            await stack.up({ onOutput: flushOut, onError: flushErr, message: `switchyard rollout: ${label}`, refresh: label === "finish" });
+            // `signal`: the Automation API sends the pulumi CLI SIGINT when it aborts, and pulumi then
+            // cancels the update (node_modules/@pulumi/pulumi/automation/cmd.js, exec).
+            await stack.up({
+                onOutput: flushOut,
+                onError: flushErr,
+                message: `switchyard ${label === "sync" ? "sync" : `rollout: ${label}`}`,
+                refresh: refreshesFirst(label),
+                signal: stop,
+            });
         } catch (e) {
-            throw new Error(`pulumi up --stack ${opts.stack} failed: ${errorLines(e)}`, { cause: e });
+            if (stop?.aborted)
+                throw new ApplyError(`pulumi up --stack ${opts.stack} was stopped (SIGINT): ${errorLines(e)}`, "stopped", { cause: e });
+            // The backend refused the update: "[409] Conflict: Another update is currently in progress." (Pulumi
+            // Cloud) or "the stack is currently locked by" (a DIY backend) in pulumi's stderr, which the
+            // Automation API reports as ConcurrentUpdateError (node_modules/@pulumi/pulumi/automation/errors.js).
+            if (e instanceof ConcurrentUpdateError) {
+                throw new ApplyError(
+                    `pulumi up --stack ${opts.stack} was refused: another update is in progress (${errorLines(e)})`,
+                    "concurrent",
+                    {
+                        cause: e,
+                    },
+                );
+            }
+            throw new ApplyError(`pulumi up --stack ${opts.stack} failed: ${errorLines(e)}`, "failed", { cause: e });
         } finally {
             flushOut(undefined);
             flushErr(undefined);

@@ -7,7 +7,8 @@
 import { AnalysisSettings, Color, RolloutStep, SwitchyardConfig } from "../model";
 import { candidateColor, colorsWithTraffic } from "../traffic";
 import { Sample, Verdict, describeSample, judge } from "./analysis";
-import { bakeSeconds, rolloutPosition, stepLabel } from "./position";
+import { ApplyError } from "./apply";
+import { bakeSeconds, rolloutPosition, stepLabel, trafficText } from "./position";
 
 export interface Clock {
     now(): number;
@@ -27,7 +28,8 @@ export interface RolloutEffects {
     edit(request: EditRequest): EditResult;
     /**
      * Makes the step happen: commits the stack file when `changed` (with --commit), then applies
-     * it; rejects when either failed.
+     * it; rejects when either failed (an ApplyError says whether it was refused by a concurrent
+     * update or stopped by a second interrupt).
      */
     apply(label: string, changed: boolean): Promise<void>;
     /** One poll: metrics of both colours since `sinceMs` and the watched colour's alarms. */
@@ -41,32 +43,29 @@ export interface RolloutEffects {
     readonly signal: AbortSignal;
 }
 
+/** How a run ended; cli/commands/rollout.ts turns it into words and an exit code. */
 export type Outcome =
     | { readonly kind: "done"; readonly notes: readonly string[] }
     | { readonly kind: "paused"; readonly step: number; readonly after?: string }
+    /** The rollback is written and applied: AWS serves the last safe routing. */
     | { readonly kind: "rolled-back"; readonly reason: string; readonly step: string }
-    | { readonly kind: "failed"; readonly reason: string }
+    /** Stopped before its next edit by a check (someone else edited the file); nothing of this run is left unapplied. */
+    | { readonly kind: "stopped"; readonly reason: string }
+    /** Refused before anything changed. */
     | { readonly kind: "refused"; readonly reason: string }
-    | { readonly kind: "interrupted"; readonly step: number; readonly label: string };
+    /** Interrupted during a bake, or after an apply that completed: the file and AWS agree. */
+    | { readonly kind: "interrupted"; readonly step: number; readonly label: string }
+    /**
+     * The stack file and AWS may differ: an apply (the rollback's too) failed, was stopped or was
+     * refused by a concurrent update, or the rollback edit was refused. A person must look.
+     */
+    | { readonly kind: "must-act"; readonly reason: string; readonly fileSays: string; readonly awsLastTold: string };
 
 /** Consecutive polls whose AWS reads fail before the analysis counts as failed (the colour is unwatched). */
 export const MAX_READ_FAILURES = 3;
 
-/** Exit codes (DESIGN "Progressive rollout"): rollback 1, done or paused 0, refused 2, interrupted 130. */
-export function exitCode(outcome: Outcome): number {
-    switch (outcome.kind) {
-        case "done":
-        case "paused":
-            return 0;
-        case "rolled-back":
-        case "failed":
-            return 1;
-        case "refused":
-            return 2;
-        case "interrupted":
-            return 130;
-    }
-}
+/** What AWS was last told when this run has applied nothing yet. */
+export const NOTHING_APPLIED = "nothing by this run (AWS is as the last apply before it left it)";
 
 type BakeResult =
     | { readonly kind: "passed"; readonly note?: string }
@@ -119,17 +118,31 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
             : `Pulumi.${stack}.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout ` +
               `last wrote); rollout stopped without touching it: run status to see where the release is`;
 
+    /** The last apply that succeeded in this run: its label and the routing it applied. */
+    let awsLastTold = NOTHING_APPLIED;
+    const fileSays = (): string => {
+        try {
+            return trafficText(fx.read());
+        } catch (e) {
+            return `nothing readable (${message(e)})`;
+        }
+    };
+    const mustAct = (reason: string): Outcome => ({ kind: "must-act", reason, fileSays: fileSays(), awsLastTold });
+    /** fx.apply, remembering what AWS was told when it succeeds. */
+    const applyFile = async (label: string, changed: boolean): Promise<void> => {
+        const applying = `${label} (${fileSays()})`;
+        await fx.apply(label, changed);
+        awsLastTold = applying;
+    };
+
     const rollback = async (reason: string, step: string): Promise<Outcome> => {
         fx.out(`✗ ${step}: ${reason}; rolling back`);
         const edited = fx.edit({ kind: "rollback" });
-        if (!edited.ok) return { kind: "failed", reason: `${reason}; then the rollback edit was refused: ${edited.refusal}` };
+        if (!edited.ok) return mustAct(`${reason}; then the rollback edit was refused: ${edited.refusal}`);
         try {
-            await fx.apply("rollback", edited.changed);
+            await applyFile("rollback", edited.changed);
         } catch (e) {
-            return {
-                kind: "failed",
-                reason: `${reason}; the rollback is written to the stack file but its apply failed (${message(e)}); run pulumi up --stack ${stack} now`,
-            };
+            return mustAct(`${reason}; the rollback is written to the stack file but its apply did not complete: ${message(e)}`);
         }
         await fx.notify(`switchyard ${stack}: rolled back`, `${step}: ${reason}. The last safe routing is applied again.`);
         return { kind: "rolled-back", reason, step };
@@ -140,23 +153,23 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
         const step = steps[i];
         const label = stepLabel(step);
         try {
-            await fx.apply(label, changed);
+            await applyFile(label, changed);
         } catch (e) {
-            if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
-            const reason = `the apply of ${label} failed: ${message(e)}`;
-            if (step.kind === "finish" || !moved) {
-                return {
-                    kind: "failed",
-                    reason: `${reason}; the stack file says ${label}: fix the cause and run pulumi up --stack ${stack}`,
-                };
+            const reason = `the apply of ${label} did not complete: ${message(e)}`;
+            // Someone else's update is changing the stack: the step to undo may not be this run's, so nothing is rolled back.
+            if (e instanceof ApplyError && e.kind === "concurrent") {
+                return mustAct(`${reason}; rollout rolled nothing back, since another update is changing the stack`);
             }
+            // A person interrupted the run: they decide what comes next (rollout rolls nothing back).
+            if (fx.signal.aborted || (e instanceof ApplyError && e.kind === "stopped")) return mustAct(`${reason} (interrupted)`);
+            if (step.kind === "finish" || !moved) return mustAct(reason);
             return rollback(reason, name(i));
         }
         if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
         if (bakeSeconds(step) === 0) return undefined;
         const baked = await bake(fx, fx.read(), step, analysis, name(i), changedByOthers);
         if (baked.kind === "interrupted") return { kind: "interrupted", step: i, label };
-        if (baked.kind === "superseded") return { kind: "failed", reason: baked.reason };
+        if (baked.kind === "superseded") return { kind: "stopped", reason: baked.reason };
         if (baked.kind === "failed") return rollback(baked.reason, name(i));
         if (baked.note) notes.push(`${name(i)}: ${baked.note}`);
         return undefined;
@@ -185,7 +198,7 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
                 continue;
             }
             const superseded = changedByOthers();
-            if (superseded) return { kind: "failed", reason: superseded };
+            if (superseded) return { kind: "stopped", reason: superseded };
             const edited = fx.edit(step);
             if (edited.ok) expected = releaseState(fx.read());
             if (!edited.ok) {
@@ -214,10 +227,7 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
         try {
             return await rollback(`stopped by an unexpected error: ${message(e)}`, "rollout");
         } catch (again) {
-            return {
-                kind: "failed",
-                reason: `stopped by an unexpected error (${message(e)}), and the rollback failed too: ${message(again)}`,
-            };
+            return mustAct(`stopped by an unexpected error (${message(e)}), and the rollback failed too: ${message(again)}`);
         }
     }
 }

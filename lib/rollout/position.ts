@@ -2,7 +2,7 @@
  * Where a release is, read from the stack file alone, so that `rollout` can be run again after
  * an interrupt, a pause or a crashed runner and continue where the file says it is.
  */
-import { Color, RolloutStep, SwitchyardConfig } from "../model";
+import { COLORS, Color, RolloutStep, SwitchyardConfig } from "../model";
 import { candidateColor } from "../traffic";
 
 export type Position =
@@ -35,6 +35,23 @@ export function rolloutPosition(cfg: SwitchyardConfig): Position {
         if (s.kind === "canary" && s.percent <= percent && (flipAt < 0 || i < flipAt)) reached = i;
     });
     return { ok: true, reached };
+}
+
+/**
+ * The routing a stack file asks for, in one line, for messages that say what the file says and
+ * what AWS was last told: `live blue, canary 10% to green, 1 route to green`.
+ */
+export function trafficText(cfg: SwitchyardConfig): string {
+    const parts = [`live ${cfg.traffic.live}`];
+    if (cfg.traffic.canary) parts.push(`canary ${cfg.traffic.canary.percent}% to ${candidateColor(cfg)}`);
+    for (const color of COLORS) {
+        const routes = cfg.traffic.routes.filter((r) => r.color === color).length;
+        if (routes > 0) parts.push(`${routes} route${routes === 1 ? "" : "s"} to ${color}`);
+    }
+    if (cfg.traffic.previous) parts.push(`${cfg.traffic.previous} kept warm for rollback`);
+    const idle = COLORS.filter((c) => cfg.slots[c]?.idle);
+    if (idle.length > 0) parts.push(`${idle.join(" and ")} idle`);
+    return parts.join(", ");
 }
 
 /** How a step is named in progress lines, commit messages and SWITCHYARD_STEP: `canary 10`, `flip`. */

@@ -10,7 +10,9 @@ import fc from "fast-check";
 import { RawConfig, SwitchyardConfig, parseConfig } from "../../lib/config";
 import * as release from "../../lib/release";
 import { Sample } from "../../lib/rollout/analysis";
-import { EditRequest, Outcome, RolloutEffects, RolloutOptions, exitCode, runRollout } from "../../lib/rollout/loop";
+import { rolloutExitCode as exitCode } from "../../cli/commands/rollout";
+import { ApplyError } from "../../lib/rollout/apply";
+import { EditRequest, Outcome, RolloutEffects, RolloutOptions, runRollout } from "../../lib/rollout/loop";
 import { rolloutPosition } from "../../lib/rollout/position";
 
 const img = (c: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${c.repeat(64)}`;
@@ -72,10 +74,13 @@ function sampleFor(poll: Poll, watched: "blue" | "green", baseline: "blue" | "gr
     };
 }
 
+/** A scripted apply: true succeeds, false fails, "concurrent" is refused by another update in progress. */
+type ApplyScript = boolean | "concurrent";
+
 /** Runs the loop on an in-memory stack file with scripted applies (true = ok) and polls. */
 async function run(
     raw0: RawConfig,
-    applies: boolean[],
+    applies: ApplyScript[],
     polls: Poll[],
     readsBeforeBreaking = Infinity,
     options: RolloutOptions = {},
@@ -112,7 +117,14 @@ async function run(
         },
         async apply(label, changed) {
             r.applies.push(changed ? label : `${label} (again)`);
-            if (applies.shift() === false) throw new Error("pulumi up exited 255");
+            const result = applies.shift();
+            if (result === false) throw new ApplyError("pulumi up exited 255", "failed");
+            if (result === "concurrent") {
+                throw new ApplyError(
+                    "pulumi up --stack dev was refused: another update is in progress (error: [409] Conflict)",
+                    "concurrent",
+                );
+            }
         },
         async sample(watched, baseline) {
             const poll = polls.shift() ?? "healthy";
@@ -243,7 +255,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(r.outcome, {
             kind: "rolled-back",
             step: "step 2/3 (flip)",
-            reason: "the apply of flip failed: pulumi up exited 255",
+            reason: "the apply of flip did not complete: pulumi up exited 255",
         });
         assert.deepEqual(r.applies, ["canary 10", "flip", "rollback"]);
     });
@@ -251,7 +263,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
     it("stops when a person edits the stack file during a bake (e.g. a manual rollback), without undoing their edit", async () => {
         const r = await run(startRaw(STEP_LISTS.design, "start"), [], ["healthy", "person-rolls-back"]);
         assert.deepEqual(r.outcome, {
-            kind: "failed",
+            kind: "stopped",
             reason:
                 "Pulumi.dev.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout last " +
                 "wrote); rollout stopped without touching it: run status to see where the release is",
@@ -266,6 +278,38 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });
 
+    it("a rollback whose apply fails is a person-must-act outcome (exit 3) naming what the file says and what AWS was last told", async () => {
+        const r = await run(startRaw(STEP_LISTS.default, "start"), [true, true, false], [...Array(11).fill("healthy"), "errors"]);
+        assert.deepEqual(r.outcome, {
+            kind: "must-act",
+            reason:
+                "green error rate 5.00% over the bake (50 target 5xx and 0 connection errors of 1000 requests) is above maxErrorRatePercent 1%; " +
+                "the rollback is written to the stack file but its apply did not complete: pulumi up exited 255",
+            fileSays: "live blue",
+            awsLastTold: "flip (live green, blue kept warm for rollback)",
+        });
+        assert.equal(exitCode(r.outcome), 3);
+        assert.deepEqual(r.applies, ["canary 10", "flip", "rollback"]);
+    });
+
+    it("an apply refused by a concurrent update rolls nothing back: exit 3, the file says the step, AWS was last told the one before", async () => {
+        const r = await run(startRaw(STEP_LISTS.design, "start"), [true, "concurrent"], []);
+        assert.deepEqual(r.outcome, {
+            kind: "must-act",
+            reason:
+                "the apply of canary 50 did not complete: pulumi up --stack dev was refused: another update is in progress (error: [409] Conflict); " +
+                "rollout rolled nothing back, since another update is changing the stack",
+            fileSays: "live blue, canary 50% to green",
+            awsLastTold: "canary 10 (live blue, canary 10% to green)",
+        });
+        assert.equal(exitCode(r.outcome), 3);
+        assert.deepEqual(r.applies, ["canary 10", "canary 50"]);
+        assert.deepEqual(
+            r.edits.map((e) => e.request),
+            ["canary", "canary"],
+        );
+    });
+
     it("counts routes to the candidate as traffic moved: a failed first apply then rolls back instead of stopping", async () => {
         const raw0 = startRaw(STEP_LISTS.default, "start");
         const withRoute = { ...raw0, traffic: { live: "blue", routes: [{ color: "green", header: { name: "x-beta", values: ["1"] } }] } };
@@ -273,7 +317,7 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
         assert.deepEqual(r.outcome, {
             kind: "rolled-back",
             step: "step 1/3 (canary 10)",
-            reason: "the apply of canary 10 failed: pulumi up exited 255",
+            reason: "the apply of canary 10 did not complete: pulumi up exited 255",
         });
         assert.deepEqual(traffic(r.raw), { live: "blue", canary: undefined, routes: [], previous: undefined });
     });
@@ -322,9 +366,10 @@ describe("rollout loop (lib/rollout/loop.ts, in memory)", () => {
                             // Invariant 11: the rollback edit is made at the poll that failed (no extra interval).
                             if (r.failedPollAt !== undefined) assert.equal(r.edits.at(-1)?.at, r.failedPollAt);
                             break;
-                        case "failed":
+                        case "must-act":
                             // A failed finish apply (the release is finished) or a failed rollback apply (the file is safe).
                             assert.ok(finished || safe, `${JSON.stringify(r.outcome)} ${JSON.stringify(r.raw)}`);
+                            assert.equal(exitCode(r.outcome), 3);
                             break;
                         case "paused": {
                             const before = (steps.slice(0, r.outcome.step) as Record<string, number>[]).filter((x) => "canary" in x);
