@@ -121,7 +121,19 @@ function removeOldTrees(current) {
 
 module.exports = { ensureBuilt };
 
+/**
+ * EXIT.crashed in cli/exitCodes.ts (this file runs before anything is compiled, so the number is
+ * repeated here): the tool itself failed, and what it did last is unknown. Never 1, which a
+ * pipeline reads as "refused" or "rolled back cleanly"; Node's own code for an uncaught exception is 1.
+ */
+const EXIT_CRASHED = 4;
+
 if (require.main === module) {
+    // The last resort: an exception or rejection nothing caught (a callback, a timer, an event).
+    process.on("uncaughtException", (e) => {
+        process.stderr.write(`switchyard: unexpected error: ${(e && e.stack) || String(e)}\n`);
+        process.exit(EXIT_CRASHED);
+    });
     let tree;
     try {
         tree = ensureBuilt();
@@ -130,7 +142,7 @@ if (require.main === module) {
             `switchyard: could not compile the tool into ${CACHE} (${e.message.trim().split("\n")[0]}); ` +
                 `run it once as a user who may write there, e.g. npm run switchyard -- --version\n`,
         );
-        process.exit(1);
+        process.exit(EXIT_CRASHED);
     }
     require(path.join(tree, "cli", "main.js")).runProcess();
 }

@@ -145,6 +145,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             code = await load<typeof import("./commands/rollout")>("./commands/rollout").rolloutCommand(opts, io, { live });
         });
 
+    reading(program.command("sync").description("apply the stack file as it is: the recovery after a failed or killed apply"))
+        .option("--apply <command>", "apply with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP=sync)")
+        .action(async (opts) => {
+            code = await load<typeof import("./commands/sync")>("./commands/sync").syncCommand(opts, io);
+        });
+
     reading(program.command("plan").description("what the stack file's change does, offline: traffic, resources, invariants, undo"))
         .addOption(new Option("--base <ref>", "git ref of the deployed stack file, or none (nothing deployed)").conflicts("baseFile"))
         .addOption(new Option("--base-file <path>", "a stack file to compare with instead of git").conflicts("base"))
@@ -179,7 +185,8 @@ export function runProcess(): void {
         },
         (e: unknown) => {
             process.stderr.write(`switchyard: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-            process.exitCode = 1;
+            // A crash is not "refused" or "rolled back" (1): the pipeline's net must not read it as done.
+            process.exitCode = load<typeof import("./exitCodes")>("./exitCodes").EXIT.crashed;
         },
     );
 }
