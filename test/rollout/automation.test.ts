@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { automationApply, shellApply } from "../../lib/rollout/apply";
+import { ApplyError, automationApply, shellApply } from "../../lib/rollout/apply";
 
 const STAND_IN = `#!/bin/sh
 printf '%s|%s\\n' "$PWD" "$*" >> "$PULUMI_CALLS"
@@ -23,6 +23,12 @@ case "$1" in
     echo "Updating (dev):"
     echo "    ~ aws:lb:Listener web-prod-listener update [diff: ~defaultActions]"
     if [ -n "$FAIL_UP" ]; then echo "error: update failed: ResourceInUse" >&2; exit 255; fi
+    if [ -n "$CONFLICT_UP" ]; then echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; fi
+    if [ -n "$SLOW_UP" ]; then
+      sleep 30 & pid=$!
+      trap 'kill $pid; echo "SIGINT" >> "$PULUMI_CALLS"; echo "error: update canceled" >&2; exit 255' INT
+      echo started > "$SLOW_UP"; wait
+    fi
     echo "Resources: 1 updated" ;;
 esac
 `;
@@ -99,6 +105,40 @@ describe("rollout apply (lib/rollout/apply.ts)", function () {
         const apply = automationApply({ stack: "prod", dir: path.join(tmp, "project"), env, out: (l) => lines.push(l) });
         await assert.rejects(apply("flip"), { message: "pulumi up --stack prod failed: error: update failed: ResourceInUse" });
         assert.ok(lines.includes("error: update failed: ResourceInUse"), lines.join("\n"));
+    });
+
+    it("an update refused by the backend (another update in progress) is an ApplyError of kind concurrent", async () => {
+        // The Automation API turns "[409] Conflict: Another update is currently in progress." in pulumi's stderr
+        // into ConcurrentUpdateError (node_modules/@pulumi/pulumi/automation/errors.js, createCommandError).
+        const env = { ...process.env, PULUMI_CALLS: path.join(tmp, "calls"), CONFLICT_UP: "1" };
+        const apply = automationApply({ stack: "prod", dir: path.join(tmp, "project"), env, out: () => undefined });
+        await assert.rejects(apply("canary 50"), (e: unknown) => {
+            assert.ok(e instanceof ApplyError);
+            assert.equal(e.kind, "concurrent");
+            assert.equal(
+                e.message,
+                "pulumi up --stack prod was refused: another update is in progress (error: [409] Conflict: Another update is currently in progress.)",
+            );
+            return true;
+        });
+    });
+
+    it("stopping an apply sends pulumi SIGINT (it cancels its update) and fails the step as stopped", async () => {
+        const started = path.join(tmp, "started");
+        const env = { ...process.env, PULUMI_CALLS: path.join(tmp, "calls"), SLOW_UP: started };
+        const apply = automationApply({ stack: "dev", dir: path.join(tmp, "project"), env, out: () => undefined });
+        const stop = new AbortController();
+        const applying = apply("flip", stop.signal);
+        const deadline = Date.now() + 10000;
+        while (!fs.existsSync(started) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        stop.abort();
+        await assert.rejects(applying, (e: unknown) => {
+            assert.ok(e instanceof ApplyError);
+            assert.equal(e.kind, "stopped");
+            assert.equal(e.message, "pulumi up --stack dev was stopped (SIGINT): error: update canceled");
+            return true;
+        });
+        assert.deepEqual(calls().at(-1), ["SIGINT"]);
     });
 
     it("--apply runs a shell command in --dir with SWITCHYARD_STACK and SWITCHYARD_STEP; non-zero fails the step", async () => {
