@@ -48,8 +48,12 @@ function expandedSteps(steps: Step[] = [], depth = 0): Step[] {
     );
 }
 
+// release-step.sh applies through `switchyard sync --apply rollout-step.sh`, which runs `pulumi up`.
+const releaseStep = /\.github\/scripts\/release-step\.sh (\w+) /;
 const isPulumiUp = (s: Step) =>
-    (/^pulumi\/actions@/.test(s.uses ?? "") && ["up", "update"].includes(String(s.with?.command))) || /\bpulumi\s+up\b/.test(s.run ?? "");
+    (/^pulumi\/actions@/.test(s.uses ?? "") && ["up", "update"].includes(String(s.with?.command))) ||
+    /\bpulumi\s+up\b/.test(s.run ?? "") ||
+    releaseStep.test(s.run ?? "");
 const configuresAws = (s: Step) => /^aws-actions\/configure-aws-credentials@/.test(s.uses ?? "");
 
 /** The stacks a job applies, read from the `stack` / `stack-name` its top-level steps pass down. */
@@ -57,7 +61,7 @@ function appliedStacks(job: Job): string[] {
     const stacks = new Set<string>();
     for (const step of job.steps ?? []) {
         if (!expandedSteps([step]).some(isPulumiUp)) continue;
-        const stack = step.with?.stack ?? step.with?.["stack-name"];
+        const stack = step.with?.stack ?? step.with?.["stack-name"] ?? releaseStep.exec(step.run ?? "")?.[1];
         assert.equal(typeof stack, "string", `a step that runs pulumi up (${step.name ?? step.uses}) must name its stack`);
         stacks.add(stack as string);
     }
@@ -319,6 +323,47 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.ok(String((pr as unknown as { concurrency: { group: string } }).concurrency.group).includes("pull_request.number"));
         });
 
+        // pulumi/actions src/main.ts: `config.upsert ? LocalWorkspace.createOrSelectStack(...) :
+        // LocalWorkspace.selectStack(...)`, and action.yml declares `upsert` with default 'false': without
+        // it the first `up` (or preview) on a fresh backend fails with "no stack named 'dev' found".
+        it("lets pulumi/actions create the stack on a fresh backend (upsert: true on every up and preview)", () => {
+            let commands = 0;
+            for (const { file, wf } of all())
+                for (const job of Object.values(wf.jobs))
+                    for (const step of expandedSteps(job.steps)) {
+                        if (!/^pulumi\/actions@/.test(step.uses ?? "") || !step.with?.command) continue;
+                        commands++;
+                        assert.equal(step.with.upsert, true, `${file}: pulumi/actions ${String(step.with.command)} without upsert: true`);
+                    }
+            assert.equal(commands, 3, "deploy.yml dev and prod (the apply action) and pr.yml preview");
+        });
+
+        it("the test jobs run npm test with setup-python and the moto cache, and nothing installs moto on its own", () => {
+            for (const file of ["pr.yml", "deploy.yml"]) {
+                const steps = workflow(file).jobs.test.steps!;
+                const uses = steps.map((s) => s.uses ?? s.run);
+                assert.deepEqual(
+                    uses,
+                    [
+                        "actions/checkout@v4",
+                        "actions/setup-node@v4",
+                        "actions/setup-python@v5",
+                        "actions/cache@v4",
+                        "npm ci",
+                        "npm test",
+                        "npm run lint",
+                    ],
+                    file,
+                );
+                const cache = steps.find((s) => s.uses === "actions/cache@v4")!;
+                assert.deepEqual(cache.with, {
+                    path: ".venv-moto",
+                    key: "venv-moto-${{ runner.os }}-py3.11-${{ hashFiles('test/moto-requirements.txt') }}",
+                });
+            }
+            for (const f of allFiles(githubDir)) assert.ok(!/pip3? install|moto\[server\]/.test(readFileSync(f, "utf8")), f);
+        });
+
         it("documents every repository variable and secret it reads in docs/pipeline.md", () => {
             const doc = readFileSync(path.join(root, "docs", "pipeline.md"), "utf8");
             const names = new Set<string>();
@@ -345,7 +390,7 @@ describe("GitHub Actions pipeline (.github/)", function () {
                             ? `rollout ${/--stack (\w+)/.exec(t)![1]}`
                             : /promote --from dev --to prod/.test(t)
                               ? "promote"
-                              : /^rollback --stack/.test(t)
+                              : /^\.github\/scripts\/release-step\.sh \w+ rollback --stack/.test(t)
                                 ? `rollback ${/--stack (\w+)/.exec(t)![1]}`
                                 : /\bsleep\b|^canary |^flip /.test(t)
                                   ? "timer-driven step"
@@ -358,11 +403,16 @@ describe("GitHub Actions pipeline (.github/)", function () {
                     env?: Record<string, string>;
                 };
                 assert.equal(rollout.env?.CONTINUE, "${{ inputs.continue_past_pause && '--continue' || '' }}");
-                const net = deploy.jobs[jobName].steps!.find((s) => s.with?.args === `rollback --stack ${stack}`) as Step & { if?: string };
-                // rollout exits 1 after rolling back itself and 2 when it changed nothing: the net is for anything else.
+                const net = deploy.jobs[jobName].steps!.find(
+                    (s) => s.run === `.github/scripts/release-step.sh ${stack} rollback --stack ${stack}`,
+                ) as Step & {
+                    if?: string;
+                };
+                // rollout exits 1 after rolling back itself and 2 when it changed nothing: the net is for anything else,
+                // including a cancelled or timed-out step (see "the rollback net" below for what each case does).
                 assert.equal(
                     net.if,
-                    "failure() && steps.rollout.outcome == 'failure' && steps.rollout.outputs.status != '1' && steps.rollout.outputs.status != '2'",
+                    "always() && (steps.rollout.outcome == 'failure' || steps.rollout.outcome == 'cancelled') && steps.rollout.outputs.status != '1' && steps.rollout.outputs.status != '2'",
                 );
             }
             assert.deepEqual((deploy.jobs.prod as { needs?: unknown }).needs, "dev");
@@ -397,7 +447,10 @@ describe("GitHub Actions pipeline (.github/)", function () {
             const git = (...args: string[]) =>
                 execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: repo });
             const prod = parse(readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8"));
-            prod.config["switchyard:slots"].green = { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${"f".repeat(64)}` };
+            prod.config["switchyard:slots"].green = {
+                image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:${"f".repeat(64)}`,
+                schema: [3],
+            };
             git("init", "-q");
             writeFileSync(path.join(repo, "Pulumi.prod.yaml"), stringify(prod));
             writeFileSync(path.join(repo, "Pulumi.yaml"), "name: switchyard\n");

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The `--apply` of `switchyard rollout` in the deploy workflow: one release step is one commit on
+# The `--apply` of `switchyard rollout` in the deploy workflow (and of `switchyard sync` in
+# release-step.sh): one release step is one commit on
 # main (pushed by commit-step.sh, with its loop guards), then `pulumi up` of that commit in this
 # same job and `switchyard verify`, so every traffic change is reviewable and revertible in git
 # history and counts only once AWS says what the file says.
 #
-#   SWITCHYARD_STACK, SWITCHYARD_STEP: set by rollout for each step (e.g. dev, "canary 10").
+#   SWITCHYARD_STACK, SWITCHYARD_STEP: set by rollout for each step (e.g. dev, "canary 10"), and by
+#   sync (SWITCHYARD_STEP=sync).
 # A non-zero exit fails the step; rollout then rolls back (by running this script again for the
 # rollback edit).
 set -euo pipefail
@@ -15,8 +17,9 @@ step="${SWITCHYARD_STEP:?run me as: switchyard rollout --apply $0}"
 "$(dirname "$0")/commit-step.sh" "switchyard($stack): $step" "Pulumi.$stack.yaml"
 # finish refreshes first: while autoscaled, the old colour's desiredCount was ignored, so the state
 # may hold the count it will be scaled to and pulumi would see no change without the real count.
+# sync refreshes too (as its Automation API apply does): it follows an apply that failed or was killed.
 refresh=()
-if [ "$step" = finish ]; then refresh=(--refresh); fi
+if [ "$step" = finish ] || [ "$step" = sync ]; then refresh=(--refresh); fi
 pulumi up --yes --skip-preview "${refresh[@]}" --stack "$stack" --message "switchyard rollout: $step"
 # The step counts only when AWS now says what the file says (weights, test listener, health).
 npm run switchyard -- verify --stack "$stack"
