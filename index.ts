@@ -5,12 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BlueGreenService } from "./components/blueGreenService";
 import { parseConfig, rawFromPulumiConfig } from "./lib/config";
-import { testAccessWarnings } from "./lib/parse/settings";
+import { unreachableAddressWarnings } from "./lib/parse/settings";
 import { testListenerTarget } from "./lib/traffic";
 
 const config = parseConfig(rawFromPulumiConfig(pulumi.runtime.allConfig()), pulumi.getStack());
 // Valid but useless settings: `pulumi preview`/`up` show these under Diagnostics.
-for (const warning of testAccessWarnings(config)) void pulumi.log.warn(warning);
+for (const warning of unreachableAddressWarnings(config)) void pulumi.log.warn(warning);
 const service = new BlueGreenService(config.service.name, { config });
 const fleets = service.fleets;
 

@@ -129,7 +129,7 @@ export const testListenerNotPublic: StackValidationPolicy = {
             reportViolation(
                 `security group ${rule.owner}: ingress rule ${rule.label} allows ${open.join(" and ")} to reach ${what}; ` +
                     `the test listener serves untested builds and must be reachable only from switchyard:testAccess.cidrs: ` +
-                    `remove ${open.join(" and ")} and list your VPN or office range (e.g. 10.0.0.0/8)`,
+                    `remove ${open.join(" and ")} and list the public range of your VPN, office or CI runner (e.g. 203.0.113.0/24)`,
                 rule.urn,
             );
         }

@@ -56,26 +56,42 @@ export function parseTestAccess(
 }
 
 /**
- * Warnings (not refusals) about `switchyard:testAccess`: entries in a range that never reaches the
- * internet-facing test listener (lib/parse/addressRanges.ts says why). Not refused, so a stack
- * deployed with the old `10.0.0.0/8` default still applies, and a rollback is never blocked by it.
- * index.ts passes them to `pulumi.log.warn` (shown by `pulumi preview`/`up`, and by `plan`, which
- * evaluates index.ts); `status` prints them.
+ * Warnings (not refusals) about addresses that never reach the internet-facing load balancer
+ * (lib/parse/addressRanges.ts says why): `switchyard:testAccess.cidrs` entries, which admit no
+ * one to the test listener, and `sourceIps` of `switchyard:traffic.routes`, which match no
+ * request. Not refused, so a stack deployed with the old `10.0.0.0/8` default still applies, and
+ * a rollback is never blocked by it. index.ts passes them to `pulumi.log.warn` (shown by
+ * `pulumi preview`/`up`, and by `plan`, which evaluates index.ts).
  */
-export function testAccessWarnings(cfg: {
+export function unreachableAddressWarnings(cfg: {
     readonly strategy: Strategy;
     readonly testAccess: { readonly cidrs: readonly string[] };
+    readonly traffic?: { readonly routes: readonly { readonly sourceIps?: readonly string[] }[] };
 }): string[] {
-    if (cfg.strategy !== "blue-green") return [];
-    return cfg.testAccess.cidrs.flatMap((cidr) => {
-        const range = nonPublicRange(cidr);
-        if (range === undefined) return [];
-        return [
-            `switchyard:testAccess.cidrs has ${cidr}, a ${range} range: the load balancer is internet-facing, so every tester ` +
-                `reaches the test listener from a public address (a client in the VPC from its own or its NAT gateway's), and this ` +
-                `entry admits no one; list the public range your office, VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)`,
-        ];
-    });
+    const testers =
+        cfg.strategy !== "blue-green"
+            ? []
+            : cfg.testAccess.cidrs.flatMap((cidr) => {
+                  const range = nonPublicRange(cidr);
+                  if (range === undefined) return [];
+                  return [
+                      `switchyard:testAccess.cidrs has ${cidr}, a ${range} range: the load balancer is internet-facing, so every tester ` +
+                          `reaches the test listener from a public address (a client in the VPC from its own or its NAT gateway's), and this ` +
+                          `entry admits no one; list the public range your office, VPN or CI runner reaches the internet from (e.g. 203.0.113.0/24)`,
+                  ];
+              });
+    const routes = (cfg.traffic?.routes ?? []).flatMap((route, i) =>
+        (route.sourceIps ?? []).flatMap((cidr) => {
+            const range = nonPublicRange(cidr);
+            if (range === undefined) return [];
+            return [
+                `switchyard:traffic.routes[${i}].sourceIps has ${cidr}, a ${range} range: the load balancer is internet-facing and ` +
+                    `sees every client by its public address (a client in the VPC by its own or its NAT gateway's), so this route ` +
+                    `matches no request; list the public range of the users it is for (e.g. 203.0.113.0/24)`,
+            ];
+        }),
+    );
+    return [...testers, ...routes];
 }
 
 export function parseHttps(p: Problems, value: unknown): { certificateArn: string; sslPolicy: string } | undefined {

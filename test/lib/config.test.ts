@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../lib/problems";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
-import { testAccessWarnings } from "../../lib/parse/settings";
+import { unreachableAddressWarnings } from "../../lib/parse/settings";
 import { baseRaw, digest } from "../helpers/configs";
 
 /** The problems parseConfig reports for a raw config (fails the test if it accepts it). */
@@ -248,7 +248,7 @@ describe("config model", () => {
             [
                 "a bad CIDR",
                 (r) => (r.traffic.routes = [{ color: "blue", sourceIps: ["10.0.0.0/33"] }]),
-                "switchyard:traffic.routes[0].sourceIps[0] must be a CIDR block such as 10.0.0.0/8 (got '10.0.0.0/33')",
+                "switchyard:traffic.routes[0].sourceIps[0] must be a CIDR block such as 203.0.113.0/24 (got '10.0.0.0/33')",
             ],
             [
                 "a cookie without a value",
@@ -317,7 +317,7 @@ describe("config model", () => {
                 "switchyard:slots.blue.schema ([3, 4]) does not include switchyard:database.schema 5, but blue receives traffic (live); deploy a build that supports schema 5 or move the traffic",
             ]);
         });
-        it("accepts a range that includes the schema, and a build that declares none", () => {
+        it("accepts a range that includes the schema", () => {
             parseConfig(
                 edit((r) => {
                     r.slots.blue.schema = { min: 3, max: 6 };
@@ -325,14 +325,19 @@ describe("config model", () => {
                 }),
                 "dev",
             );
-            parseConfig(
-                edit((r) => (r.database = { schema: 5 })),
-                "dev",
-            );
+        });
+        // Issue 15 item 7: a build that declares no schema could need any; where the database's is
+        // declared, a colour with traffic must say what it runs against (pulumi up and the release tool).
+        it("refuses traffic to a build that declares no schema where the database's is declared", () => {
+            assert.deepEqual(problemsOf(edit((r) => (r.database = { schema: 5 }))), [
+                "switchyard:slots.blue.schema is required: blue receives traffic (live) and switchyard:database.schema is 5, " +
+                    "so the build must declare the schema versions it runs against, e.g. schema: [5] (or move the traffic)",
+            ]);
         });
         it("lets a candidate without traffic support another schema (expand before migrate)", () => {
             parseConfig(
                 edit((r) => {
+                    r.slots.blue.schema = [5];
                     r.slots.green = { image: digest("b"), schema: [6] };
                     r.database = { schema: 5 };
                 }),
@@ -342,6 +347,7 @@ describe("config model", () => {
         it("refuses a canary to an incompatible candidate", () => {
             const problems = problemsOf(
                 edit((r) => {
+                    r.slots.blue.schema = [5];
                     r.slots.green = { image: digest("b"), schema: [6] };
                     r.database = { schema: 5 };
                     r.traffic.canary = { percent: 10 };
@@ -518,7 +524,7 @@ describe("config model", () => {
                 edit((r) => (r.testAccess = { cidrs })),
                 "prod",
             );
-            assert.deepEqual(testAccessWarnings(cfg), [
+            assert.deepEqual(unreachableAddressWarnings(cfg), [
                 warning("10.0.0.0/8", "private (RFC 1918)"),
                 warning("172.20.1.0/24", "private (RFC 1918)"),
                 warning("192.168.0.0/16", "private (RFC 1918)"),
@@ -535,11 +541,32 @@ describe("config model", () => {
                 "prod",
             );
             assert.deepEqual(cfg.testAccess.cidrs, ["10.0.0.0/8"]);
-            assert.equal(testAccessWarnings(cfg).length, 1);
+            assert.equal(unreachableAddressWarnings(cfg).length, 1);
+        });
+
+        // A source-ip condition matches "the source IP address of the request", which at an
+        // internet-facing load balancer is always public (lib/parse/addressRanges.ts cites AWS).
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+        it("warns about a route whose sourceIps are private: it would match no request", () => {
+            const cfg = parseConfig(
+                edit((r) => {
+                    r.slots.green = { image: digest("b") };
+                    r.traffic.routes = [{ color: "green", sourceIps: ["203.0.113.0/24", "192.168.0.0/16"] }];
+                }),
+                "prod",
+            );
+            assert.deepEqual(
+                unreachableAddressWarnings(cfg).filter((w) => w.includes("routes")),
+                [
+                    "switchyard:traffic.routes[0].sourceIps has 192.168.0.0/16, a private (RFC 1918) range: the load balancer is " +
+                        "internet-facing and sees every client by its public address (a client in the VPC by its own or its NAT " +
+                        "gateway's), so this route matches no request; list the public range of the users it is for (e.g. 203.0.113.0/24)",
+                ],
+            );
         });
 
         it("says nothing for the rolling strategy, which has no test listener", () => {
-            assert.deepEqual(testAccessWarnings({ strategy: "rolling", testAccess: { cidrs: ["10.0.0.0/8"] } }), []);
+            assert.deepEqual(unreachableAddressWarnings({ strategy: "rolling", testAccess: { cidrs: ["10.0.0.0/8"] } }), []);
         });
     });
 

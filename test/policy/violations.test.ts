@@ -29,7 +29,7 @@ const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
 
 const TEST_ACCESS_FIX =
     "the test listener serves untested builds and must be reachable only from switchyard:testAccess.cidrs: " +
-    "remove 0.0.0.0/0 and list your VPN or office range (e.g. 10.0.0.0/8)";
+    "remove 0.0.0.0/0 and list the public range of your VPN, office or CI runner (e.g. 203.0.113.0/24)";
 
 describe("policy pack: violations", () => {
     let prod: Recorded[];
@@ -123,7 +123,7 @@ describe("policy pack: violations", () => {
             assert.deepEqual(messages(run), [
                 "security group web-alb: ingress rule testers-v6 allows ::/0 to reach port 9000, the port of test listener web-test-listener; " +
                     "the test listener serves untested builds and must be reachable only from switchyard:testAccess.cidrs: " +
-                    "remove ::/0 and list your VPN or office range (e.g. 10.0.0.0/8)",
+                    "remove ::/0 and list the public range of your VPN, office or CI runner (e.g. 203.0.113.0/24)",
             ]);
         });
 
@@ -135,7 +135,7 @@ describe("policy pack: violations", () => {
             assert.deepEqual(messages(run), [
                 "security group web-alb: ingress rule #2 allows 0.0.0.0/0 and ::/0 to reach ports 8000-8100, a port other than 80/443 on a load balancer; " +
                     "the test listener serves untested builds and must be reachable only from switchyard:testAccess.cidrs: " +
-                    "remove 0.0.0.0/0 and ::/0 and list your VPN or office range (e.g. 10.0.0.0/8)",
+                    "remove 0.0.0.0/0 and ::/0 and list the public range of your VPN, office or CI runner (e.g. 203.0.113.0/24)",
             ]);
         });
 

@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
-import { testAccessWarnings } from "../../lib/parse/settings";
+import { unreachableAddressWarnings } from "../../lib/parse/settings";
 import { baseRaw, stackConfig } from "../helpers/configs";
 import { evaluate, flatten } from "../helpers/program";
 import { apiModel, memberDocs } from "./apiModels";
@@ -28,7 +28,7 @@ describe("reality: test access from private ranges (issue 14, item 3)", () => {
     it("no committed stack lists a range that cannot reach the test listener", () => {
         for (const s of committedScenarios()) {
             const cfg = parseConfig(rawFromPulumiConfig(flatten(s.config)), s.stack);
-            assert.deepEqual(testAccessWarnings(cfg), [], s.title);
+            assert.deepEqual(unreachableAddressWarnings(cfg), [], s.title);
         }
     });
 
@@ -45,7 +45,7 @@ describe("reality: test access from private ranges (issue 14, item 3)", () => {
         } finally {
             console.warn = original;
         }
-        const expected = testAccessWarnings(parseConfig(raw, "dev"));
+        const expected = unreachableAddressWarnings(parseConfig(raw, "dev"));
         assert.equal(expected.length, 1);
         assert.deepEqual(warned, [`warning: [runtime] ${expected[0]}`]);
     });
