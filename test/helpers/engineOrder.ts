@@ -20,7 +20,8 @@
 import type { Recorded } from "../../lib/program/mocks";
 import { ResourceChange, diffEvaluations } from "../../lib/plan/diff";
 
-export type OperationKind = "create" | "update" | "create-replacement" | "delete" | "delete-replaced";
+/** `alias`: an old resource found by an alias takes its new name in the state; no call to the provider. */
+export type OperationKind = "alias" | "create" | "update" | "create-replacement" | "delete" | "delete-replaced";
 
 export interface Operation {
     readonly kind: OperationKind;
@@ -33,6 +34,8 @@ export interface Operation {
     readonly oldInputs?: Record<string, any>;
     /** Update and replacement: the input paths that change, e.g. `priority`, `conditions[0].httpHeader.values[0]`. */
     readonly properties: readonly string[];
+    /** Alias: the name the resource had in the state. */
+    readonly formerName?: string;
 }
 
 export interface OrderOptions {
@@ -49,18 +52,23 @@ export const keyOf = (r: Pick<Recorded, "type" | "name">): string => `${r.type}:
 /** The operations of one `pulumi up` from `before` (the state) to `after` (the program), in the engine's order. */
 export function engineOrder(before: readonly Recorded[], after: readonly Recorded[], options: OrderOptions = {}): Operation[] {
     const olds = followAliases(before, after);
+    const formerNames = new Map(olds.flatMap((r, i) => (r.name !== before[i].name ? [[keyOf(r), before[i].name]] : [])));
     const changes = new Map(diffEvaluations(olds, after).map((c) => [keyOf(c), c]));
     const oldByKey = new Map(olds.filter((r) => r.custom).map((r) => [keyOf(r), r]));
     const reverse = options.independent === "reverse";
 
     const createsAndUpdates = dependencyOrder(after, reverse).flatMap((r): Operation[] => {
         const change = changes.get(keyOf(r));
-        if (!change) return [];
+        const formerName = formerNames.get(keyOf(r));
+        const alias: Operation[] = formerName
+            ? [{ kind: "alias", type: r.type, name: r.name, inputs: r.inputs, properties: [], formerName }]
+            : [];
+        if (!change) return alias;
         const base = { type: r.type, name: r.name, inputs: r.inputs, properties: change.properties };
         if (change.change === "create") return [{ ...base, kind: "create" }];
-        if (change.change === "replace") return [{ ...base, kind: "create-replacement" }];
-        if (change.change === "update") return [{ ...base, kind: "update", oldInputs: oldByKey.get(keyOf(r))!.inputs }];
-        return [];
+        if (change.change === "replace") return [...alias, { ...base, kind: "create-replacement" }];
+        if (change.change === "update") return [...alias, { ...base, kind: "update", oldInputs: oldByKey.get(keyOf(r))!.inputs }];
+        return alias;
     });
 
     const deletes = dependencyOrder(olds, reverse)

@@ -155,6 +155,7 @@ export class Rehearsal {
 
     private async applyOne(op: Operation): Promise<void> {
         const key = keyOf(op);
+        if (op.kind === "alias") return this.rename(op);
         switch (op.type) {
             case LOAD_BALANCER:
                 return this.loadBalancer(op);
@@ -384,6 +385,15 @@ export class Rehearsal {
         if (op.kind === "create-replacement") this.replaced.set(key, this.arnOf(key));
         this.arns.set(key, arn);
         this.keysByMockArn.set(identifiersOf(op)[1], key);
+    }
+
+    /** The engine matched an old resource by an alias: the same resource, under its new name. */
+    private rename(op: Operation): void {
+        const formerKey = keyOf({ type: op.type, name: op.formerName! });
+        this.arns.set(keyOf(op), this.arnOf(formerKey));
+        this.arns.delete(formerKey);
+        for (const [mockArn, k] of this.keysByMockArn) if (k === formerKey) this.keysByMockArn.delete(mockArn);
+        this.keysByMockArn.set(identifiersOf(op)[1], keyOf(op));
     }
 
     /** The ARN a delete removes (the old one of a replacement), forgotten from here on. */
