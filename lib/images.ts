@@ -17,6 +17,18 @@ export function ecrRepositoryArn(imageRef: string): string | undefined {
 }
 
 /**
+ * The repository of a digest reference, without digest or tag: `registry/web` for
+ * `registry/web@sha256:…` and `registry/web:v1@sha256:…` (a `:` after the last `/` starts a tag;
+ * one before it is a registry port).
+ */
+export function repositoryOf(ref: string): string {
+    const name = ref.split("@")[0];
+    const slash = name.lastIndexOf("/");
+    const colon = name.indexOf(":", slash + 1);
+    return colon < 0 ? name : name.slice(0, colon);
+}
+
+/**
  * A content hash of a Docker build context, the tag's first part. It covers everything the docker
  * provider hashes to decide a rebuild, and more: @pulumi/docker's Check hashes each file's
  * relative path, mode string and contents (a symlink by its resolved target), minus what
@@ -30,6 +42,17 @@ export function ecrRepositoryArn(imageRef: string): string | undefined {
  * (pulumi/pulumi pkg/resource/deploy/step_generator.go: processIgnoreChanges, then prov.Check).
  */
 export function buildContextTag(contextDir: string): string {
+    return `build-${buildContentHash(contextDir)}`;
+}
+
+/** A build's content hash as a slot's `builtFrom.hash` records it: 16 lowercase hex digits. */
+export const CONTENT_HASH_PATTERN = /^[0-9a-f]{16}$/;
+
+/**
+ * The content hash of a build context: the part of its image tag after `build-` (one function
+ * for both, so `start --build` compares exactly what decides a rebuild).
+ */
+export function buildContentHash(contextDir: string): string {
     const hash = createHash("sha256");
     const walk = (dir: string): void => {
         for (const entry of readdirSync(dir).sort()) {
@@ -46,7 +69,7 @@ export function buildContextTag(contextDir: string): string {
         }
     };
     walk(contextDir);
-    return `build-${hash.digest("hex").slice(0, 16)}`;
+    return hash.digest("hex").slice(0, 16);
 }
 
 /** Where a symlink leads, relative to the context (the provider hashes the resolved path); "missing" if nowhere. */

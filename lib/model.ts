@@ -17,9 +17,26 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /** The build versions of the database schema a slot's image can run against. */
 export type SchemaSupport = { readonly versions: readonly number[] } | { readonly min: number; readonly max: number };
 
+/**
+ * Where a pinned image was built from: the Docker context and the content hash its image tag
+ * carries (lib/images.ts buildContentHash), recorded when flip or pin pins a `build` slot, so
+ * `start --build` can tell an unchanged context from a new build.
+ */
+export interface BuiltFrom {
+    readonly context: string;
+    readonly hash: string;
+}
+
 /** A filled slot: a digest-pinned image, or a Docker context that `pulumi up` builds and pushes. */
 export type Slot =
-    | { readonly kind: "image"; readonly image: string; readonly schema?: SchemaSupport; readonly idle: boolean }
+    | {
+          readonly kind: "image";
+          readonly image: string;
+          readonly schema?: SchemaSupport;
+          readonly idle: boolean;
+          /** Set only on an image pinned from a build of this stack. */
+          readonly builtFrom?: BuiltFrom;
+      }
     | { readonly kind: "build"; readonly context: string; readonly schema?: SchemaSupport; readonly idle: boolean };
 
 export interface Autoscaling {

@@ -7,9 +7,11 @@
  * `runStep` re-validates the result with `parseConfig` all the same before anything is written.
  */
 import {
+    COLORS,
     Color,
     DIGEST_PATTERN,
     RawConfig,
+    Route,
     SchemaSupport,
     Slot,
     SwitchyardConfig,
@@ -17,6 +19,8 @@ import {
     parseConfig,
     supportsSchema,
 } from "./config";
+import { repositoryOf } from "./images";
+import { MAX_SCHEMA_VERSION } from "./parse/slots";
 import { ConfigError } from "./problems";
 import { candidateColor, productionWeights } from "./traffic";
 
@@ -37,11 +41,20 @@ export type Edit =
       }
     | { readonly op: "delete"; readonly path: EditPath };
 
+/**
+ * What a step decided. `already`: the file already says what the step would make it say (a step
+ * run again after it succeeded), so nothing is written. `badInput`: the refusal is about the
+ * command's own arguments (a flag's value), not the state of the release; the CLI exits with its
+ * usage code.
+ */
 export type StepResult =
-    { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string } | { readonly ok: false; readonly refusal: string };
+    | { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string; readonly already?: true }
+    | { readonly ok: false; readonly refusal: string; readonly badInput?: true };
 
 const refuse = (refusal: string): StepResult => ({ ok: false, refusal });
+const badInput = (refusal: string): StepResult => ({ ok: false, refusal, badInput: true });
 const done = (edits: Edit[], summary: string): StepResult => ({ ok: true, edits, summary });
+const alreadySo = (summary: string): StepResult => ({ ok: true, edits: [], summary, already: true });
 const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string; obsoleteComment?: RegExp } = {}): Edit => ({
     op: "set",
     path,
@@ -87,6 +100,8 @@ export function schemaValue(schema: SchemaSupport): unknown {
 /** Parses `--schema 3,4` (versions) or `--schema 3..5` (an inclusive range). */
 export function parseSchemaArg(text: string): SchemaSupport | { error: string } {
     const t = text.trim();
+    const tooHigh = (t.match(/\d+/g) ?? []).find((v) => Number(v) > MAX_SCHEMA_VERSION);
+    if (tooHigh !== undefined) return { error: `--schema versions must be 0..${MAX_SCHEMA_VERSION} (got ${tooHigh})` };
     const range = /^(\d+)\s*\.\.\s*(\d+)$/.exec(t);
     if (range) {
         const [min, max] = [Number(range[1]), Number(range[2])];
@@ -96,6 +111,14 @@ export function parseSchemaArg(text: string): SchemaSupport | { error: string } 
         return { versions: [...new Set(t.split(",").map((v) => Number(v.trim())))] };
     }
     return { error: `--schema must be versions such as 3,4 or a range such as 3..5 (got '${text}')` };
+}
+
+/** Whether two schema supports admit exactly the same versions. */
+function sameSchema(a: SchemaSupport | undefined, b: SchemaSupport | undefined): boolean {
+    if (!a || !b) return a === b;
+    const versions = (s: SchemaSupport) =>
+        "versions" in s ? [...s.versions].sort((x, y) => x - y) : Array.from({ length: s.max - s.min + 1 }, (_, i) => s.min + i);
+    return versions(a).join(",") === versions(b).join(",");
 }
 
 /**
@@ -115,7 +138,15 @@ export function digestProblem(flag: string, ref: string): string | undefined {
 
 function schemaProblem(cfg: SwitchyardConfig, color: Color, schema: SchemaSupport | undefined, what: string): string | undefined {
     const db = cfg.database?.schema;
-    if (db === undefined || !schema || supportsSchema(schema, db)) return undefined;
+    if (db === undefined || (schema && supportsSchema(schema, db))) return undefined;
+    if (!schema) {
+        // Invariant 2 with a declared database schema: a build that declares none could need any.
+        return (
+            `${what} declares no database schema, but switchyard:database.schema is ${db}, so ${color} cannot take traffic ` +
+            `(a build that declares nothing may need any schema); declare what it runs against: start it again with ` +
+            `--schema ${db} (or the versions it supports)`
+        );
+    }
     return (
         `${what} supports database schema ${formatSchema(schema)}, which does not include switchyard:database.schema ${db} ` +
         `(${color} would not run against the current database); use a build that supports schema ${db}`
@@ -158,22 +189,29 @@ export interface StartArgs {
      * nothing can rebuild the live colour while the candidate is released.
      */
     readonly liveDigest?: string;
+    /** With `build`: the content hash of that context now (lib/images.ts buildContentHash); undefined when unknown. */
+    readonly buildHash?: string;
 }
 
 /**
- * `start`: the new build goes into the candidate slot (warm: `idle` cleared), `traffic.previous` is
- * cleared, traffic is unchanged. With the rolling strategy it replaces the single fleet's build.
+ * `start`: the new build goes into the candidate slot (warm: `idle` cleared), traffic is
+ * unchanged. With the rolling strategy it replaces the single fleet's build. A `--build` whose
+ * content hash is the one the live image was built from releases nothing (exit 0, nothing
+ * written): Docker builds are not reproducible, so a rebuild would be a new digest for the
+ * same content.
  */
 export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     if ((args.image === undefined) === (args.build === undefined)) {
-        return refuse("give exactly one of --image <repo>@sha256:<digest> or --build <docker context>");
+        return badInput("give exactly one of --image <repo>@sha256:<digest> or --build <docker context>");
     }
     const imageBad = args.image !== undefined ? digestProblem("--image", args.image) : undefined;
-    if (imageBad) return refuse(imageBad);
-    if (args.build !== undefined && args.build.trim() === "") return refuse("--build needs a Docker context directory, e.g. --build ./app");
+    if (imageBad) return badInput(imageBad);
+    if (args.build !== undefined && args.build.trim() === "")
+        return badInput("--build needs a Docker context directory, e.g. --build ./app");
 
     const rolling = cfg.strategy === "rolling";
-    const target = rolling ? cfg.traffic.live : candidateColor(cfg);
+    const live = cfg.traffic.live;
+    const target = rolling ? live : candidateColor(cfg);
     const slot = cfg.slots[target];
     if (!rolling) {
         const reasons = trafficReasons(cfg, target);
@@ -187,17 +225,41 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
             );
         }
     }
-    const live = cfg.slots[cfg.traffic.live];
-    const pinLive = !rolling && live?.kind === "build";
-    if (pinLive && (args.liveDigest === undefined || !DIGEST_PATTERN.test(args.liveDigest))) {
+    const unchanged = unchangedBuild(cfg, args);
+    if (unchanged) return alreadySo(unchanged);
+    const previous = cfg.traffic.previous;
+    if (!rolling && previous) {
         return refuse(
-            `${cfg.traffic.live} (live) is a build (${live.context}) and start pins it to its digest first, so the live colour cannot be ` +
-                `rebuilt during the release, but ${args.liveDigest === undefined ? "no digest was given and the pulumi CLI could not supply it" : args.liveDigest.trim() === "" ? "--live-digest is empty" : `--live-digest ${args.liveDigest} is not <repo>@sha256:<64 hex>`}; ` +
-                `pass --live-digest <repo>@sha256:<digest> (it is ${cfg.traffic.live} in: pulumi stack output images --json --stack ${cfg.stack})`,
+            `${previous} was live before the last flip and is kept warm as the rollback target (switchyard:traffic.previous); ` +
+                `start would put the new build there and remove the way back. End that release first: ` +
+                `npm run switchyard -- finish --stack ${cfg.stack} (keeps ${live} live, scales ${previous} down), or ` +
+                `npm run switchyard -- rollback --stack ${cfg.stack} (${previous} live again); then start`,
         );
+    }
+    const liveSlot = cfg.slots[live];
+    const pinLive = !rolling && liveSlot?.kind === "build";
+    if (pinLive && (args.liveDigest === undefined || !DIGEST_PATTERN.test(args.liveDigest))) {
+        const why =
+            args.liveDigest === undefined
+                ? "no digest was given and the pulumi CLI could not supply it"
+                : args.liveDigest.trim() === ""
+                  ? "--live-digest is empty"
+                  : `--live-digest ${args.liveDigest} is not <repo>@sha256:<64 hex>`;
+        const problem =
+            `${live} (live) is a build (${liveSlot.context}) and start pins it to its digest first, so the live colour cannot be ` +
+            `rebuilt during the release, but ${why}; ` +
+            `pass --live-digest <repo>@sha256:<digest> (it is ${live} in: pulumi stack output images --json --stack ${cfg.stack})`;
+        return args.liveDigest === undefined ? refuse(problem) : badInput(problem);
     }
     const schema = args.schema === undefined ? slot?.schema : (args.schema ?? undefined);
     const what = args.image !== undefined ? `--image ${shortImage(args.image)}` : `--build ${args.build}`;
+    const db = cfg.database?.schema;
+    if (db !== undefined && !schema) {
+        return badInput(
+            `--schema is required: switchyard:database.schema is ${db}, and the new build (${what}) declares no schema versions, ` +
+                `so it could never take traffic; give the versions it runs against, e.g. --schema ${db}`,
+        );
+    }
     const schemaBad = schemaProblem(
         cfg,
         target,
@@ -206,9 +268,22 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     );
     if (schemaBad) return refuse(schemaBad);
 
+    const newBuild = args.image !== undefined ? shortImage(args.image) : `build ${args.build}`;
+    const schemaNote = schema ? `, schema ${formatSchema(schema)}` : "";
+    const sameBuild =
+        args.image !== undefined
+            ? slot?.kind === "image" && slot.image === args.image
+            : slot?.kind === "build" && slot.context === args.build;
+    if (slot && sameBuild && !slot.idle && !pinLive && sameSchema(schema, slot.schema)) {
+        return alreadySo(
+            `${target} (${rolling ? "the only fleet, rolling" : "candidate"}) already holds ${newBuild}${schemaNote}; nothing to change` +
+                (args.build !== undefined ? ` (pulumi up builds what ${args.build} holds now)` : ""),
+        );
+    }
+
     const base = ["slots", target] as const;
     const edits: Edit[] = [];
-    if (pinLive) edits.push(set(["slots", cfg.traffic.live, "image"], args.liveDigest, { replaces: "build" }));
+    if (pinLive) edits.push(set(["slots", live, "image"], args.liveDigest, { replaces: "build" }));
     // Rolling: the digest being replaced is the rollback target; it stays on the slot as `# previous: <digest>`.
     const note = rolling && slot?.kind === "image" && slot.image !== args.image ? `previous: ${slot.image}` : undefined;
     // A comment saying this slot is empty becomes false with this edit.
@@ -218,14 +293,13 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     } else {
         edits.push(set([...base, "build"], args.build, { replaces: "image", note, obsoleteComment }));
     }
+    // What the slot's old image was built from does not describe the new build.
+    if (slot?.kind === "image" && slot.builtFrom && slot.image !== args.image) edits.push(del([...base, "builtFrom"]));
     if (args.schema === null && slot?.schema) edits.push(del([...base, "schema"]));
     if (args.schema) edits.push(set([...base, "schema"], schemaValue(args.schema)));
     if (slot?.idle) edits.push(del([...base, "idle"]));
-    if (!rolling && cfg.traffic.previous) edits.push(del(["traffic", "previous"]));
 
-    const newBuild = args.image !== undefined ? shortImage(args.image) : `build ${args.build}`;
     const was = `was ${describeSlot(slot)}`;
-    const schemaNote = schema ? `, schema ${formatSchema(schema)}` : "";
     if (rolling) {
         return done(
             edits,
@@ -233,15 +307,39 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
                 next(cfg, "then verify; to undo, start the previous digest again"),
         );
     }
-    const previousNote =
-        (cfg.traffic.previous ? `; ${cfg.traffic.previous} is no longer kept for rollback (new release cycle)` : "") +
-        (pinLive ? `; ${cfg.traffic.live} (live) pinned to ${shortImage(args.liveDigest!)}` : "");
+    const pinNote = pinLive ? `; ${live} (live) pinned to ${shortImage(args.liveDigest!)}` : "";
     return done(
         edits,
         `${target} (candidate) now holds ${newBuild}${schemaNote} (${was}), warm on the test listener; ` +
-            `traffic unchanged (${cfg.traffic.live} live)${previousNote}. ` +
+            `traffic unchanged (${live} live)${pinNote}. ` +
             next(cfg, `test ${target} on the test listener (port ${cfg.testAccess.port}), then canary or flip`),
     );
+}
+
+/**
+ * Why `start --build` releases nothing: the context's content hash is the one the live image
+ * was built from (its `builtFrom`), or undefined when it differs, is unknown, or names another
+ * context.
+ */
+function unchangedBuild(cfg: SwitchyardConfig, args: StartArgs): string | undefined {
+    const live = cfg.traffic.live;
+    const slot = cfg.slots[live];
+    if (args.build === undefined || args.buildHash === undefined || slot?.kind !== "image" || !slot.builtFrom) return undefined;
+    if (slot.builtFrom.hash !== args.buildHash || !sameContext(slot.builtFrom.context, args.build)) return undefined;
+    return (
+        `${args.build} is unchanged since the live build: ${live} (live) runs ${shortImage(slot.image)}, built from ` +
+        `${slot.builtFrom.context} with content hash ${slot.builtFrom.hash}, the hash ${args.build} has now; nothing to release`
+    );
+}
+
+/** `./app`, `app` and `app/` name one context (both are relative to the stack file's folder). */
+function sameContext(a: string, b: string): boolean {
+    const norm = (p: string) =>
+        p
+            .replace(/\\/g, "/")
+            .replace(/^(\.\/)+/, "")
+            .replace(/\/+$/, "") || ".";
+    return norm(a) === norm(b);
 }
 
 /** Precondition shared by canary and flip: the candidate holds a new, warm, compatible build. */
@@ -264,8 +362,11 @@ function candidateProblem(cfg: SwitchyardConfig, command: string): string | unde
 
 export interface CanaryArgs {
     readonly percent: number;
-    /** Seconds a client stays on the colour it first got (ALB target-group stickiness); undefined keeps the current setting. */
-    readonly stickiness?: number;
+    /**
+     * Seconds a client stays on the colour it first got (ALB target-group stickiness); undefined
+     * keeps the current setting, null removes it (`--no-stickiness`).
+     */
+    readonly stickiness?: number | null;
 }
 
 /**
@@ -280,50 +381,129 @@ export const MAX_STICKINESS_SECONDS = 604800;
 export function canary(cfg: SwitchyardConfig, args: CanaryArgs): StepResult {
     if (cfg.strategy === "rolling") return refuse(rollingRefusal(cfg, "canary"));
     if (!Number.isInteger(args.percent) || args.percent < 1 || args.percent > 99) {
-        return refuse(`--percent must be a whole number 1..99 (got ${args.percent}); use flip to send all traffic, rollback to send none`);
+        return badInput(
+            `--percent must be a whole number 1..99 (got ${args.percent}); use flip to send all traffic, rollback to send none`,
+        );
     }
     const sticky = args.stickiness;
-    if (sticky !== undefined && (!Number.isInteger(sticky) || sticky < 1 || sticky > MAX_STICKINESS_SECONDS)) {
-        return refuse(
+    if (typeof sticky === "number" && (!Number.isInteger(sticky) || sticky < 1 || sticky > MAX_STICKINESS_SECONDS)) {
+        return badInput(
             `--stickiness must be a whole number of seconds 1..${MAX_STICKINESS_SECONDS} (one week, the ALB limit; got ${sticky})`,
         );
     }
     const problem = candidateProblem(cfg, "canary");
     if (problem) return refuse(problem);
     const cand = candidateColor(cfg);
-    const was = cfg.traffic.canary ? `was ${cfg.traffic.canary.percent}%` : "was 0%";
+    const current = cfg.traffic.canary;
+    const stickiness = sticky === undefined ? current?.stickiness : (sticky ?? undefined);
+    const stickyNote = stickiness !== undefined ? `; a client stays on its colour for ${stickiness} s` : "";
+    if (current?.percent === args.percent && current.stickiness === stickiness) {
+        return alreadySo(
+            `${cand} already gets ${args.percent}% of production traffic, ${cfg.traffic.live} ${100 - args.percent}%${stickyNote}`,
+        );
+    }
+    const was = current ? `was ${current.percent}%` : "was 0%";
     const edits = [set(["traffic", "canary", "percent"], args.percent)];
-    if (sticky !== undefined) edits.push(set(["traffic", "canary", "stickiness"], sticky));
-    const stickyNote = sticky !== undefined ? `; a client stays on its colour for ${sticky} s` : "";
+    if (typeof sticky === "number") edits.push(set(["traffic", "canary", "stickiness"], sticky));
+    if (sticky === null && current?.stickiness !== undefined) edits.push(del(["traffic", "canary", "stickiness"]));
+    const unstuck = sticky === null && current?.stickiness !== undefined ? "; stickiness removed (each request is routed by weight)" : "";
     return done(
         edits,
-        `${cand} now gets ${args.percent}% of production traffic (${was}), ${cfg.traffic.live} ${100 - args.percent}%${stickyNote}. ` +
+        `${cand} now gets ${args.percent}% of production traffic (${was}), ${cfg.traffic.live} ${100 - args.percent}%${stickyNote}${unstuck}. ` +
             next(cfg, `watch ${cand}'s alarms; then canary again, flip, or rollback`),
     );
+}
+
+/** What pinning a `build` slot to a digest needs besides the digest, all optional. */
+export interface PinArgs {
+    /** The digest the build was pushed as. */
+    readonly digest?: string;
+    /** The content hash of the slot's context now (lib/images.ts buildContentHash): recorded as `builtFrom`. */
+    readonly buildHash?: string;
+    /** The repository the stack's builds push to, when known (the stack output's digest of that colour). */
+    readonly buildRepository?: string;
+}
+
+/**
+ * The edits that pin `color`'s build slot to `args.digest`: `image` in place of `build`, and
+ * `builtFrom` (the context and its content hash) when the hash is known. A digest of another
+ * repository than the stack's builds push to is refused: it cannot be what this build pushed.
+ */
+function pinBuild(
+    cfg: SwitchyardConfig,
+    color: Color,
+    slot: Extract<Slot, { kind: "build" }>,
+    args: PinArgs & { readonly digest: string },
+): { edits: Edit[] } | { refusal: StepResult } {
+    const repository = args.buildRepository ?? builtRepository(cfg);
+    const given = repositoryOf(args.digest);
+    if (repository !== undefined && given !== repository) {
+        return {
+            refusal: badInput(
+                `--digest ${args.digest} is in repository ${given}, but ${color} builds ${slot.context} into ${repository}, so it ` +
+                    `cannot be the image this build pushed; pass the digest pulumi up pushed for ${color} ` +
+                    `(${color} in: pulumi stack output images --json --stack ${cfg.stack})`,
+            ),
+        };
+    }
+    const edits = [set(["slots", color, "image"], args.digest, { replaces: "build" })];
+    if (args.buildHash !== undefined) edits.push(set(["slots", color, "builtFrom"], { context: slot.context, hash: args.buildHash }));
+    return { edits };
+}
+
+/** The repository of an image this stack built (one with `builtFrom`): where its builds push. */
+function builtRepository(cfg: SwitchyardConfig): string | undefined {
+    for (const color of COLORS) {
+        const slot = cfg.slots[color];
+        if (slot?.kind === "image" && slot.builtFrom) return repositoryOf(slot.image);
+    }
+    return undefined;
+}
+
+/** The command that removes a route, as the refusals print it. */
+function routeRemoveCommand(cfg: SwitchyardConfig, route: Route): string {
+    return `npm run switchyard -- route remove --stack ${cfg.stack} --priority ${route.priority}`;
 }
 
 /**
  * `flip`: the candidate becomes live, the canary is removed and `traffic.previous` names the old
  * live colour, which stays warm for rollback. Routes are left as they are; a route to the old
  * live colour is refused (it would keep users on the old build and block finish). A `build`
- * slot is pinned to `digest` as it goes live.
+ * slot is pinned to `digest` as it goes live. Run again after it succeeded (`previous` is the
+ * candidate): already so.
  */
-export function flip(cfg: SwitchyardConfig, args: { readonly digest?: string } = {}): StepResult {
+export function flip(cfg: SwitchyardConfig, args: PinArgs = {}): StepResult {
     if (cfg.strategy === "rolling") return refuse(rollingRefusal(cfg, "flip"));
-    const problem = candidateProblem(cfg, "flip");
-    if (problem) return refuse(problem);
+    const digestBad = args.digest !== undefined ? digestProblem("--digest", args.digest) : undefined;
+    if (digestBad) return badInput(digestBad);
     const cand = candidateColor(cfg);
     const old = cfg.traffic.live;
-    const slot = cfg.slots[cand]!;
-    const toOld = cfg.traffic.routes.map((r, i) => (r.color === old ? `traffic.routes[${i}]` : "")).filter(Boolean);
-    if (toOld.length > 0) {
-        return refuse(
-            `${toOld.join(", ")} send${toOld.length === 1 ? "s" : ""} requests to ${old}, which would keep serving the old build after the flip ` +
-                `(and finish could not scale it down); remove ${toOld.length === 1 ? "that route" : "those routes"} from Pulumi.${cfg.stack}.yaml first`,
+    if (cfg.traffic.previous === cand) {
+        const live = cfg.slots[old];
+        if (args.digest !== undefined && live?.kind === "image" && live.image !== args.digest) {
+            return refuse(
+                `${old} is live already (flipped from ${cand}), pinned to ${shortImage(live.image)}, not --digest ` +
+                    `${shortImage(args.digest)}; to release another build: finish or rollback, then start`,
+            );
+        }
+        return alreadySo(
+            `${old} is live since the last flip (from ${cand}, which stays warm for rollback)` +
+                (live ? `, running ${describeSlot(live)}` : "") +
+                `; nothing to change. ${next(cfg, "then verify; later finish")}`,
         );
     }
-    const digestBad = args.digest !== undefined ? digestProblem("--digest", args.digest) : undefined;
-    if (digestBad) return refuse(digestBad);
+    const problem = candidateProblem(cfg, "flip");
+    if (problem) return refuse(problem);
+    const slot = cfg.slots[cand]!;
+    const toOld = cfg.traffic.routes.filter((r) => r.color === old);
+    if (toOld.length > 0) {
+        const named = toOld.map((r) => `traffic.routes[${cfg.traffic.routes.indexOf(r)}] (priority ${r.priority})`).join(", ");
+        return refuse(
+            `${named} send${toOld.length === 1 ? "s" : ""} requests to ${old}, which would keep serving the old build after the flip ` +
+                `(and finish could not scale it down); remove ${toOld.length === 1 ? "it" : "them"} first: ` +
+                toOld.map((r) => routeRemoveCommand(cfg, r)).join("; "),
+        );
+    }
     const edits: Edit[] = [];
     let pinned = "";
     if (slot.kind === "build") {
@@ -334,10 +514,12 @@ export function flip(cfg: SwitchyardConfig, args: { readonly digest?: string } =
                     `(after pulumi up it is ${cand} in: pulumi stack output images --json --stack ${cfg.stack})`,
             );
         }
-        edits.push(set(["slots", cand, "image"], args.digest, { replaces: "build" }));
+        const pin = pinBuild(cfg, cand, slot, { ...args, digest: args.digest });
+        if ("refusal" in pin) return pin.refusal;
+        edits.push(...pin.edits);
         pinned = `, pinned to ${shortImage(args.digest)}`;
     } else if (args.digest !== undefined && args.digest !== slot.image) {
-        return refuse(
+        return badInput(
             `--digest ${shortImage(args.digest)} does not match ${cand}'s image ${shortImage(slot.image)}; --digest only pins a build slot`,
         );
     }
@@ -364,7 +546,8 @@ export interface RollbackArgs {
  * `rollback`: after a flip (`traffic.previous` set) makes the previous colour live again and
  * removes `previous`: the flip reversed, to the last safe routing, so without the canary and
  * without the routes to the colour it rolls back from (those users would stay on the failing
- * build). Otherwise removes the canary and every route, and the live colour stays.
+ * build). Otherwise removes the canary and the routes to the candidate, and the live colour
+ * stays. With neither, the routing already is the last safe one: already so.
  */
 export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepResult {
     if (cfg.strategy === "rolling") return refuse(rollingRefusal(cfg, "rollback", args.rollingPrevious));
@@ -377,13 +560,8 @@ export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepRe
         if (bad) return refuse(`cannot roll back to ${previous}: ${bad}`);
         const edits: Edit[] = [set(["traffic", "live"], previous), del(["traffic", "previous"])];
         if (cfg.traffic.canary) edits.push(del(["traffic", "canary"]));
-        const routes = cfg.traffic.routes;
-        const dropped = routes.filter((r) => r.color === live).length;
-        if (dropped > 0 && dropped === routes.length) edits.push(del(["traffic", "routes"]));
-        else if (dropped > 0) {
-            // From the last one down, so each index still names the route it did.
-            for (let i = routes.length - 1; i >= 0; i--) if (routes[i].color === live) edits.push(del(["traffic", "routes", i]));
-        }
+        edits.push(...deleteRoutesTo(cfg, live));
+        const dropped = cfg.traffic.routes.filter((r) => r.color === live).length;
         const routeNote = dropped > 0 ? `; removed ${dropped} route${dropped === 1 ? "" : "s"} to ${live}` : "";
         return done(
             edits,
@@ -391,23 +569,40 @@ export function rollback(cfg: SwitchyardConfig, args: RollbackArgs = {}): StepRe
                 next(cfg, `then verify; later finish (scales ${live} down) or start a fixed build`),
         );
     }
-    if (cfg.traffic.canary || cfg.traffic.routes.length > 0) {
+    const cand = candidateColor(cfg);
+    const toCandidate = cfg.traffic.routes.filter((r) => r.color === cand).length;
+    if (cfg.traffic.canary || toCandidate > 0) {
         const removed = [
             cfg.traffic.canary ? `canary ${cfg.traffic.canary.percent}%` : "",
-            cfg.traffic.routes.length ? `${cfg.traffic.routes.length} route${cfg.traffic.routes.length === 1 ? "" : "s"}` : "",
+            toCandidate ? `${toCandidate} route${toCandidate === 1 ? "" : "s"} to ${cand}` : "",
         ].filter(Boolean);
         const edits: Edit[] = [];
         if (cfg.traffic.canary) edits.push(del(["traffic", "canary"]));
-        if (cfg.traffic.routes.length > 0) edits.push(del(["traffic", "routes"]));
+        edits.push(...deleteRoutesTo(cfg, cand));
         return done(
             edits,
-            `removed ${removed.join(" and ")}; ${live} serves all production traffic; ${candidateColor(cfg)} keeps running. ` +
+            `removed ${removed.join(" and ")}; ${live} serves all production traffic; ${cand} keeps running. ` +
                 next(cfg, "then start a fixed build, or finish to scale the candidate down"),
         );
     }
-    return refuse(
-        "nothing to roll back: no canary, no routes, and no previous live colour to return to (no flip since the last rollback or finish)",
+    return alreadySo(
+        `nothing to roll back: ${live} (live) already gets all production traffic (no canary, no route to ${cand}, ` +
+            `and no flip to undo since the last rollback or finish)`,
     );
+}
+
+/** Deletes every route to `color`: the whole list when that is all of it, else one by one from the last. */
+function deleteRoutesTo(cfg: SwitchyardConfig, color: Color): Edit[] {
+    const routes = cfg.traffic.routes;
+    const dropped = routes.filter((r) => r.color === color).length;
+    if (dropped === 0) return [];
+    if (dropped === routes.length) return [del(["traffic", "routes"])];
+    const edits: Edit[] = [];
+    // From the last one down, so each index still names the route it did.
+    for (let i = routes.length - 1; i >= 0; i--) {
+        if (routes[i].color === color) edits.push(del(["traffic", "routes", i]));
+    }
+    return edits;
 }
 
 /** `finish`: the non-live colour is scaled to `service.idleCount` (`idle: true`) and `previous` removed. */
@@ -419,8 +614,8 @@ export function finish(cfg: SwitchyardConfig): StepResult {
     if (reasons.length > 0) {
         return refuse(`${old} still receives production traffic (${reasons.join(", ")}); flip or rollback before finish`);
     }
-    if (!slot) return refuse(`nothing to finish: ${old} is empty, so there is no old colour to scale down`);
-    if (slot.idle) return refuse(`nothing to finish: ${old} is already idle (${cfg.service.idleCount} tasks)`);
+    if (!slot) return alreadySo(`nothing to finish: ${old} is empty, so there is no old colour to scale down`);
+    if (slot.idle) return alreadySo(`nothing to finish: ${old} is already idle (${cfg.service.idleCount} tasks)`);
     const edits: Edit[] = [set(["slots", old, "idle"], true)];
     if (cfg.traffic.previous) edits.push(del(["traffic", "previous"]));
     const why = cfg.traffic.previous ? "kept warm since the flip" : "not live";
@@ -438,15 +633,15 @@ export function finish(cfg: SwitchyardConfig): StepResult {
 
 /**
  * `pin`: the live slot, when it is a `build`, is pinned to the digest it runs (`image:` replaces
- * `build:`; its schema and comments stay); nothing else changes. Already pinned to that digest:
- * no change.
+ * `build:`; its schema and comments stay; `builtFrom` records the context's content hash when it
+ * is known); nothing else changes. Already pinned to that digest: already so.
  */
-export function pin(cfg: SwitchyardConfig, args: { readonly digest?: string } = {}): StepResult {
+export function pin(cfg: SwitchyardConfig, args: PinArgs = {}): StepResult {
     const live = cfg.traffic.live;
     const slot = cfg.slots[live];
-    if (!slot) return refuse(`${live} (live) is empty; there is nothing to pin`);
     const digestBad = args.digest !== undefined ? digestProblem("--digest", args.digest) : undefined;
-    if (digestBad) return refuse(digestBad);
+    if (digestBad) return badInput(digestBad);
+    if (!slot) return refuse(`${live} (live) is empty; there is nothing to pin`);
     if (slot.kind === "image") {
         if (args.digest !== undefined && args.digest !== slot.image) {
             return refuse(
@@ -454,7 +649,7 @@ export function pin(cfg: SwitchyardConfig, args: { readonly digest?: string } = 
                     `(to release another image: npm run switchyard -- start --stack ${cfg.stack} --image ${args.digest})`,
             );
         }
-        return done([], `${live} (live) is already pinned to ${shortImage(slot.image)}; nothing to do`);
+        return alreadySo(`${live} (live) is already pinned to ${shortImage(slot.image)}; nothing to do`);
     }
     if (args.digest === undefined) {
         return refuse(
@@ -462,18 +657,23 @@ export function pin(cfg: SwitchyardConfig, args: { readonly digest?: string } = 
                 `could not supply it; pass --digest <repo>@sha256:<digest> (it is ${live} in: pulumi stack output images --json --stack ${cfg.stack})`,
         );
     }
+    const pinned = pinBuild(cfg, live, slot, { ...args, digest: args.digest });
+    if ("refusal" in pinned) return pinned.refusal;
+    const builtFrom = args.buildHash !== undefined ? `, built from ${slot.context} (content hash ${args.buildHash})` : "";
     return done(
-        [set(["slots", live, "image"], args.digest, { replaces: "build" })],
-        `${live} (live) pinned to ${shortImage(args.digest)} (was build ${slot.context}); nothing else changed. ` +
-            next(cfg, "the same image keeps running and nothing rebuilds it any more"),
+        pinned.edits,
+        `${live} (live) pinned to ${shortImage(args.digest)}${builtFrom} (was build ${slot.context}); nothing else changed. ` +
+            next(cfg, "nothing rebuilds the live colour any more"),
     );
 }
 
 /**
  * `promote`: the digest (and its schema support) live in `source` goes into the candidate slot of
- * `target`, like `start --image`; the target's traffic is unchanged.
+ * `target`, like `start --image`; the target's traffic is unchanged. A target that declares its
+ * database schema needs the build's declaration: the source's, or `schema` (`--schema`) when
+ * the source has none.
  */
-export function promote(source: SwitchyardConfig, target: SwitchyardConfig): StepResult {
+export function promote(source: SwitchyardConfig, target: SwitchyardConfig, args: { readonly schema?: SchemaSupport } = {}): StepResult {
     const live = source.traffic.live;
     const slot = source.slots[live];
     if (!slot) return refuse(`${source.stack} has no build in its live slot ${live}; nothing to promote`);
@@ -484,9 +684,28 @@ export function promote(source: SwitchyardConfig, target: SwitchyardConfig): Ste
                 `(the digest comes from pulumi stack output images; without the pulumi CLI add --digest <repo>@sha256:<digest>)`,
         );
     }
-    const result = start(target, { image: slot.image, schema: slot.schema ?? null });
-    if (!result.ok) return refuse(`cannot promote ${shortImage(slot.image)} from ${source.stack} to ${target.stack}: ${result.refusal}`);
-    return done([...result.edits], `from ${source.stack} (live ${live}): ${result.summary}`);
+    if (args.schema && slot.schema && !sameSchema(args.schema, slot.schema)) {
+        return badInput(
+            `--schema ${formatSchema(args.schema)} contradicts what ${source.stack} declares for this build (schema ` +
+                `${formatSchema(slot.schema)}); leave --schema out and promote carries the declaration`,
+        );
+    }
+    const schema = slot.schema ?? args.schema;
+    const db = target.database?.schema;
+    if (db !== undefined && !schema) {
+        return badInput(
+            `cannot promote ${shortImage(slot.image)} from ${source.stack} to ${target.stack}: ${target.stack} declares ` +
+                `switchyard:database.schema ${db}, and the build declares no schema versions in ${source.stack}; say what it runs ` +
+                `against with --schema (e.g. --schema ${db}), or declare it in ${source.stack}'s slot first`,
+        );
+    }
+    const result = start(target, { image: slot.image, schema: schema ?? null });
+    if (!result.ok) {
+        const refusal = `cannot promote ${shortImage(slot.image)} from ${source.stack} to ${target.stack}: ${result.refusal}`;
+        return result.badInput ? badInput(refusal) : refuse(refusal);
+    }
+    const summary = `from ${source.stack} (live ${live}): ${result.summary}`;
+    return result.already ? alreadySo(summary) : done([...result.edits], summary);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,8 +752,9 @@ export type Outcome =
           readonly summary: string;
           readonly raw: Record<string, unknown>;
           readonly config: SwitchyardConfig;
+          readonly already?: true;
       }
-    | { readonly ok: false; readonly refusal: string };
+    | { readonly ok: false; readonly refusal: string; readonly badInput?: true };
 
 /** Validates the current raw config, runs a step, applies its edits and re-validates the result. */
 export function runStep(raw: RawConfig, stack: string, step: (cfg: SwitchyardConfig) => StepResult): Outcome {
@@ -552,10 +772,11 @@ export function runStep(raw: RawConfig, stack: string, step: (cfg: SwitchyardCon
 }
 
 /** Re-validates a step's edits on top of `raw` with parseConfig. */
-export function validateEdits(raw: RawConfig, stack: string, result: { edits: readonly Edit[]; summary: string }): Outcome {
+export function validateEdits(raw: RawConfig, stack: string, result: { edits: readonly Edit[]; summary: string; already?: true }): Outcome {
     const next = applyEdits(raw, result.edits);
     try {
-        return { ok: true, edits: result.edits, summary: result.summary, raw: next, config: parseConfig(next, stack) };
+        const config = parseConfig(next, stack);
+        return { ok: true, edits: result.edits, summary: result.summary, raw: next, config, ...(result.already ? { already: true } : {}) };
     } catch (e) {
         if (e instanceof ConfigError)
             return { ok: false, refusal: `the change would make Pulumi.${stack}.yaml invalid, so nothing was written:\n${listed(e)}` };

@@ -8,10 +8,11 @@ import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from
 import { renderTable } from "../../lib/table";
 import { Io } from "../io";
 import { loadStackFile } from "../stackFile";
+import { usageIfMissing } from "./missingStack";
 
 /** `status --stack S [--json]`: reads the stack file (never writes it) and prints both colours. */
 export function statusCommand(opts: { readonly stack: string; readonly dir: string; readonly json?: boolean }, io: Io): void {
-    const file = loadStackFile(opts.dir, opts.stack);
+    const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack));
     const status = stackStatus(parseConfig(file.raw, file.stack));
     if (opts.json) io.out(JSON.stringify(status, null, 2));
     else renderStatus(status).forEach((line) => io.out(line));

@@ -1,6 +1,10 @@
 /** `switchyard:slots`: what each colour runs (a digest, a build, or nothing). */
-import { COLORS, Color, DIGEST_PATTERN, SchemaSupport, Slot } from "../model";
+import { CONTENT_HASH_PATTERN } from "../images";
+import { BuiltFrom, COLORS, Color, DIGEST_PATTERN, SchemaSupport, Slot } from "../model";
 import { Problems } from "../problems";
+
+/** The highest schema version a slot or `--schema` may name. */
+export const MAX_SCHEMA_VERSION = 1000000;
 
 export function parseSlots(p: Problems, value: unknown): Record<Color, Slot | undefined> {
     const key = "switchyard:slots";
@@ -21,10 +25,17 @@ export function parseSlots(p: Problems, value: unknown): Record<Color, Slot | un
 }
 
 function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
-    const s = p.object(key, value, ["image", "build", "schema", "idle"]);
+    const s = p.object(key, value, ["image", "build", "schema", "idle", "builtFrom"]);
     if (!s) return undefined;
     const schema = parseSchemaSupport(p, `${key}.schema`, s.schema);
     const idle = p.boolean(`${key}.idle`, s.idle) ?? false;
+    const builtFrom = parseBuiltFrom(p, `${key}.builtFrom`, s.builtFrom);
+    if (s.builtFrom !== undefined && s.image === undefined) {
+        p.add(
+            `${key}.builtFrom belongs to an image pinned from a build (flip and pin record it); a slot without image has nothing ` +
+                `pinned: remove builtFrom`,
+        );
+    }
     if (s.image !== undefined && s.build !== undefined) {
         p.add(`${key}: set either image or build, not both`);
         return undefined;
@@ -38,7 +49,8 @@ function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
             return undefined;
         }
         const image = p.string(`${key}.image`, s.image, { pattern: DIGEST_PATTERN, hint: "must be <repo>@sha256:<64 lowercase hex>" });
-        return image ? { kind: "image", image, schema, idle } : undefined;
+        if (!image) return undefined;
+        return builtFrom ? { kind: "image", image, schema, idle, builtFrom } : { kind: "image", image, schema, idle };
     }
     if (s.build !== undefined) {
         const context = p.string(`${key}.build`, s.build);
@@ -48,17 +60,32 @@ function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
     return undefined;
 }
 
+/** `builtFrom: { context: ./app, hash: <16 hex> }`: what a pinned image was built from. */
+function parseBuiltFrom(p: Problems, key: string, value: unknown): BuiltFrom | undefined {
+    const b = p.object(key, value, ["context", "hash"]);
+    if (!b) return undefined;
+    const context = p.string(`${key}.context`, b.context);
+    const hash = p.string(`${key}.hash`, b.hash, {
+        pattern: CONTENT_HASH_PATTERN,
+        hint: "must be the build's content hash, 16 lowercase hex digits (the image tag's part after build-)",
+    });
+    if (b.context === undefined || b.hash === undefined) {
+        p.add(`${key} needs both context and hash (flip and pin write them; remove builtFrom if unsure: the next build then releases)`);
+    }
+    return context && hash ? { context, hash } : undefined;
+}
+
 function parseSchemaSupport(p: Problems, key: string, value: unknown): SchemaSupport | undefined {
     if (value === undefined || value === null) return undefined;
     if (Array.isArray(value)) {
-        const versions = value.map((v, i) => p.int(`${key}[${i}]`, v, { min: 0, max: 1000000 }));
+        const versions = value.map((v, i) => p.int(`${key}[${i}]`, v, { min: 0, max: MAX_SCHEMA_VERSION }));
         if (value.length === 0) p.add(`${key} must list at least one schema version (e.g. [3, 4]) or be {min, max}`);
         return versions.every((v): v is number => v !== undefined) && versions.length > 0 ? { versions } : undefined;
     }
     const r = p.object(key, value, ["min", "max"]);
     if (!r) return undefined;
-    const min = p.int(`${key}.min`, r.min, { min: 0, max: 1000000 });
-    const max = p.int(`${key}.max`, r.max, { min: 0, max: 1000000 });
+    const min = p.int(`${key}.min`, r.min, { min: 0, max: MAX_SCHEMA_VERSION });
+    const max = p.int(`${key}.max`, r.max, { min: 0, max: MAX_SCHEMA_VERSION });
     if (r.min === undefined || r.max === undefined) p.add(`${key} as a range needs both min and max (e.g. {min: 3, max: 4})`);
     if (min !== undefined && max !== undefined && min > max) p.add(`${key}.min (${min}) must not exceed ${key}.max (${max})`);
     return min !== undefined && max !== undefined && min <= max ? { min, max } : undefined;

@@ -164,15 +164,10 @@ export function parseRoute(p: Problems, rk: string, item: unknown, index: number
         }
     }
     const valueCount =
-        (header?.values.length ?? 0) +
-        (cookie ? 1 : 0) +
-        (sourceIps?.length ?? 0) +
-        (hosts?.length ?? 0) +
-        Object.keys(query ?? {}).length;
+        (header?.values.length ?? 0) + (cookie ? 1 : 0) + (sourceIps?.length ?? 0) + (hosts?.length ?? 0) + Object.keys(query ?? {}).length;
     const conditionGiven = [r.header, r.cookie, r.sourceIps, r.hosts, r.query].some((c) => c !== undefined);
     if (!conditionGiven) p.add(`${rk} needs at least one condition: header, cookie, sourceIps, hosts or query`);
-    else if (valueCount === 0 && p.count === before)
-        p.add(`${rk} has conditions with no values; give each condition at least one value`);
+    else if (valueCount === 0 && p.count === before) p.add(`${rk} has conditions with no values; give each condition at least one value`);
     const route = strip({ color: color ?? "blue", priority, header, cookie, sourceIps, hosts, query });
     for (const { key, problem } of ruleLimitProblems(routeConditions(route))) {
         p.add(key ? `${rk}.${key} ${problem}` : `${rk} ${problem}`);
@@ -207,6 +202,15 @@ export function checkTrafficColors(
             );
         }
         const schema = cfg.database?.schema;
+        // A build that declares nothing may need any schema: where the database's is declared,
+        // only a declared support can be checked (invariant 2), so traffic needs one.
+        if (schema !== undefined && !slot.schema) {
+            p.add(
+                `switchyard:slots.${color}.schema is required: ${color} receives traffic (${because}) and switchyard:database.schema ` +
+                    `is ${schema}, so the build must declare the schema versions it runs against, e.g. schema: [${schema}] ` +
+                    `(or move the traffic)`,
+            );
+        }
         if (schema !== undefined && slot.schema && !supportsSchema(slot.schema, schema)) {
             p.add(
                 `switchyard:slots.${color}.schema (${formatSchema(slot.schema)}) does not include switchyard:database.schema ${schema}, ` +

@@ -186,23 +186,26 @@ describe("release tool (cli/main.ts, in-process)", () => {
         await refused(dir2, ["promote", "--from", "dev", "--to", "prod"], /does not include switchyard:database.schema 3/);
     });
 
-    it("promote names the flag of a stack file that is not there (--from or --to, not --stack)", async () => {
+    it("promote names the flag of a stack file that is not there (--from or --to, not --stack): a usage error", async () => {
         const dir = stackDir({ dev: DEV, prod: PROD });
         await refused(
             dir,
             ["promote", "--from", "dev", "--to", "prd"],
             /^switchyard: no stack file .*Pulumi\.prd\.yaml; check --to and --dir /,
+            2,
         );
         await refused(
             dir,
             ["promote", "--from", "dve", "--to", "prod"],
             /^switchyard: no stack file .*Pulumi\.dve\.yaml; check --from and --dir /,
+            2,
         );
     });
 
     describe("refusals leave every file byte-for-byte unchanged", () => {
-        const cases: [string, string, string[], RegExp][] = [
-            ["start with a tag", DEV, ["start", "--stack", "dev", "--image", `${REPO}:latest`], /is a mutable tag/],
+        // [name, file, argv, message, exit code: 1 refused by the release's checks, 2 bad input (cli/exitCodes.ts)]
+        const cases: [string, string, string[], RegExp, number?][] = [
+            ["start with a tag", DEV, ["start", "--stack", "dev", "--image", `${REPO}:latest`], /is a mutable tag/, 2],
             [
                 "start with an incompatible schema",
                 DEV,
@@ -222,16 +225,9 @@ describe("release tool (cli/main.ts, in-process)", () => {
                 "flip with a route to the old colour",
                 COMMENTED.replace("- color: green", "- color: blue"),
                 ["flip", "--stack", "dev"],
-                /traffic\.routes\[0\] sends requests to blue/,
-            ],
-            [
-                "rollback with nothing to roll back",
-                DEV,
-                ["rollback", "--stack", "dev"],
-                /^switchyard: nothing to roll back: no canary, no routes, and no previous live colour to return to \(no flip since the last rollback or finish\)$/,
+                /traffic\.routes\[0\] \(priority 1\) sends requests to blue.*route remove --stack dev --priority 1$/,
             ],
             ["finish during a canary", ALIGNED, ["finish", "--stack", "dev"], /green still receives production traffic \(canary 10%\)/],
-            ["finish with nothing to scale down", DEV, ["finish", "--stack", "dev"], /nothing to finish: green is empty/],
             [
                 "an invalid stack file",
                 DEV.replace("live: blue", "live: purple"),
@@ -239,12 +235,21 @@ describe("release tool (cli/main.ts, in-process)", () => {
                 /not valid as it stands[\s\S]*traffic.live must be one of blue, green \(got 'purple'\)/,
             ],
         ];
-        for (const [name, text, argv, message] of cases) {
-            it(name, async () => refused(stackDir({ dev: text }), argv, message));
+        for (const [name, text, argv, message, code] of cases) {
+            it(name, async () => refused(stackDir({ dev: text }), argv, message, code));
         }
-        it("a missing stack file", async () => {
+        // Issue 15 item 10: a wrong --stack or --dir is a usage error (exit 2), in reading and editing commands alike.
+        it("a missing stack file: usage error", async () => {
             const dir = stackDir({});
-            await refused(dir, ["status", "--stack", "nope"], /no stack file .*Pulumi\.nope\.yaml; check --stack and --dir/);
+            for (const cmd of ["status", "flip", "rollback", "start --image " + B, "start --build ./app"]) {
+                const [name, ...rest] = cmd.split(" ");
+                await refused(
+                    dir,
+                    [name, "--stack", "nope", ...rest],
+                    /^switchyard: no stack file .*Pulumi\.nope\.yaml; check --stack and --dir/,
+                    2,
+                );
+            }
         });
     });
 
@@ -299,10 +304,14 @@ describe("release tool (cli/main.ts, in-process)", () => {
         assert.equal(read(dir, "dev"), before);
     });
 
-    it("a change that is already there does not rewrite the file", async () => {
+    it("a change that is already there does not rewrite the file, and says so", async () => {
         const dir = stackDir({ dev: ALIGNED.replace("live: blue   ", "live: blue") });
         const before = read(dir, "dev");
-        await ok(dir, ["canary", "--stack", "dev", "--percent", "10"], /unchanged: it already says that/);
+        await ok(
+            dir,
+            ["canary", "--stack", "dev", "--percent", "10"],
+            /^already so: green already gets 10% of production traffic, blue 90%; a client stays on its colour for 3600 s; .*Pulumi\.dev\.yaml unchanged$/,
+        );
         assert.equal(read(dir, "dev"), before);
     });
 

@@ -70,6 +70,15 @@ export function stackDir(files: Record<string, string>): string {
     return dir;
 }
 
+/** A Docker context `app/` (a Dockerfile and a server) in `dir`, as `start --build ./app` needs; returns its path. */
+export function appContext(dir: string, server = "console.log('v1');\n"): string {
+    const app = path.join(dir, "app");
+    fs.mkdirSync(app, { recursive: true });
+    fs.writeFileSync(path.join(app, "Dockerfile"), "FROM node:20-alpine\nCOPY server.js .\nCMD node server.js\n");
+    fs.writeFileSync(path.join(app, "server.js"), server);
+    return app;
+}
+
 export function read(dir: string, stack: string): string {
     return fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");
 }

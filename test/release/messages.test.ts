@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { RunError } from "@pulumi/pulumi/errors";
 import { parseConfig, rawFromPulumiConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/problems";
-import { A, C, TWO_IMAGES, read, run, stackDir } from "./fixtures";
+import { A, C, TWO_IMAGES, appContext, read, run, stackDir } from "./fixtures";
 
 /** Both colours hold an image; `percent:` is followed by `percent` (e.g. " 10", " ~" or nothing). */
 const CANARY_DEV = (percent: string) => `${TWO_IMAGES}    canary:\n      percent:${percent}\n`;
@@ -128,6 +128,7 @@ describe("release tool messages", () => {
     live: blue
 `,
             });
+            appContext(dir);
             const start = await run(["start", "--stack", "dev", "--build", "./app", "--dir", dir]);
             assert.equal(start.code, 0, start.err);
             assert.match(read(dir, "dev"), new RegExp(`build: \\./app # previous: ${A.replace(/\./g, "\\.")}\n`));
@@ -183,6 +184,7 @@ describe("release tool messages", () => {
                 dir,
                 ["start", "--stack", "dev", "--image", ref],
                 `switchyard: --image ${ref} is not a valid digest reference: use <repo>@sha256:<64 lowercase hex>`,
+                2, // bad input of a flag: the usage code (cli/exitCodes.ts)
             );
         });
     });

@@ -33,7 +33,7 @@ describe("pin", () => {
         assert.equal(
             r.out,
             "green (live) pinned to web@sha256:aaaaaaaaaaaa (was build ./app); nothing else changed. " +
-                "Next: pulumi up --stack dev, the same image keeps running and nothing rebuilds it any more",
+                "Next: pulumi up --stack dev, nothing rebuilds the live colour any more",
         );
         assert.equal(read(dir, "dev"), PINNED);
     });
@@ -63,7 +63,7 @@ describe("pin", () => {
         assert.equal(same.code, 0, same.err);
         assert.match(
             same.out,
-            /unchanged: it already says that\. green \(live\) is already pinned to web@sha256:aaaaaaaaaaaa; nothing to do$/,
+            /^already so: green \(live\) is already pinned to web@sha256:aaaaaaaaaaaa; nothing to do; .*Pulumi\.dev\.yaml unchanged$/,
         );
         const other = await run(["pin", "--stack", "dev", "--digest", B, "--dir", dir]);
         assert.equal(other.code, 1);

@@ -37,16 +37,19 @@ describe("release steps", () => {
             assert.deepEqual((next.slots as Record<string, unknown>).green, { schema: [3], image: C });
         });
 
-        it("clears traffic.previous: a new release starts a new cycle", () => {
+        // Issue 15 item 9: start used to clear traffic.previous, silently removing the rollback target.
+        it("refuses while a flip's rollback window is open (traffic.previous), naming finish and rollback", () => {
             const r = raw({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } });
-            const next = applied(r, release.start(cfg(r), { image: C }));
-            assert.equal(next.cfg.traffic.previous, undefined);
-            assert.equal(next.cfg.slots.blue?.kind === "image" && next.cfg.slots.blue.image, C);
-            assert.equal(next.cfg.traffic.live, "green");
+            assert.equal(
+                refusal(release.start(cfg(r), { image: C })),
+                "blue was live before the last flip and is kept warm as the rollback target (switchyard:traffic.previous); start " +
+                    "would put the new build there and remove the way back. End that release first: npm run switchyard -- finish " +
+                    "--stack dev (keeps green live, scales blue down), or npm run switchyard -- rollback --stack dev (blue live again); then start",
+            );
         });
 
         it("sets a build context and the given schema (versions or range)", () => {
-            const r = raw({ database: { schema: 4 } });
+            const r = raw({ slots: { blue: { image: A, schema: [4] } }, database: { schema: 4 } });
             const versions = applied(r, release.start(cfg(r), { build: "./app", schema: { versions: [4, 5] } })).raw;
             assert.deepEqual((versions.slots as Record<string, unknown>).green, { build: "./app", schema: [4, 5] });
             const range = applied(r, release.start(cfg(r), { image: B, schema: { min: 3, max: 5 } })).raw;
@@ -78,12 +81,15 @@ describe("release steps", () => {
         });
 
         it("refuses a build whose schema (given or kept) does not include database.schema", () => {
-            const r = raw({ database: { schema: 5 } });
+            const r = raw({ slots: { blue: { image: A, schema: [5] } }, database: { schema: 5 } });
             assert.match(
                 refusal(release.start(cfg(r), { image: B, schema: { versions: [3, 4] } })),
                 /schema \[3, 4\], which does not include switchyard:database.schema 5/,
             );
-            const kept = raw({ slots: { blue: { image: A }, green: { image: B, schema: { min: 1, max: 2 } } }, database: { schema: 3 } });
+            const kept = raw({
+                slots: { blue: { image: A, schema: [3] }, green: { image: B, schema: { min: 1, max: 2 } } },
+                database: { schema: 3 },
+            });
             assert.match(
                 refusal(release.start(cfg(kept), { image: C })),
                 /schema kept from the slot.*1\.\.2, which does not include switchyard:database.schema 3/,
@@ -149,7 +155,7 @@ describe("release steps", () => {
             );
         });
         it("refuses a candidate that does not support database.schema", () => {
-            const bad = raw({ slots: { blue: { image: A }, green: { image: B, schema: [2] } }, database: { schema: 3 } });
+            const bad = raw({ slots: { blue: { image: A, schema: [3] }, green: { image: B, schema: [2] } }, database: { schema: 3 } });
             assert.match(
                 refusal(release.canary(cfg(bad), { percent: 10 })),
                 /green \(web@sha256:bbbbbbbbbbbb\) supports database schema \[2\]/,
@@ -195,9 +201,11 @@ describe("release steps", () => {
                     },
                 }),
             );
-            assert.match(
+            // Issue 15 item 11: the refusal names the command that removes the route, not "the file".
+            assert.equal(
                 refusal(release.flip(cfg(r))),
-                /traffic\.routes\[1\] sends requests to blue, which would keep serving the old build/,
+                "traffic.routes[1] (priority 2) sends requests to blue, which would keep serving the old build after the flip " +
+                    "(and finish could not scale it down); remove it first: npm run switchyard -- route remove --stack dev --priority 2",
             );
         });
         it("pins a build slot to the given digest as it goes live", () => {
@@ -223,19 +231,16 @@ describe("release steps", () => {
             assert.match(refusal(release.flip(cfg(r), { digest: C })), /does not match green's image/);
             assert.ok(release.flip(cfg(r), { digest: B }).ok);
         });
-        it("refuses an empty, idle, previous or incompatible candidate", () => {
+        it("refuses an empty, idle or incompatible candidate", () => {
             assert.match(refusal(release.flip(cfg())), /green \(the candidate\) is empty/);
             assert.match(refusal(release.flip(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }))), /is idle/);
             assert.match(
                 refusal(
-                    release.flip(cfg({ slots: { blue: { image: A }, green: { image: B } }, traffic: { live: "green", previous: "blue" } })),
-                ),
-                /to return to it use rollback/,
-            );
-            assert.match(
-                refusal(
                     release.flip(
-                        cfg({ slots: { blue: { image: A }, green: { image: B, schema: { min: 4, max: 6 } } }, database: { schema: 3 } }),
+                        cfg({
+                            slots: { blue: { image: A, schema: [3] }, green: { image: B, schema: { min: 4, max: 6 } } },
+                            database: { schema: 3 },
+                        }),
                     ),
                 ),
                 /4\.\.6, which does not include switchyard:database.schema 3/,
@@ -284,17 +289,25 @@ describe("release steps", () => {
                 { op: "delete", path: ["traffic", "routes"] },
             ]);
             assert.deepEqual(applied(r, res).cfg.traffic, { live: "blue", canary: undefined, routes: [], previous: undefined });
-            assert.match((res as { summary: string }).summary, /^removed canary 20% and 1 route; blue serves all production traffic/);
-        });
-        it("refuses when there is nothing to roll back", () => {
-            assert.equal(
-                refusal(release.rollback(cfg(blueGreenWithGreen()))),
-                "nothing to roll back: no canary, no routes, and no previous live colour to return to (no flip since the last rollback or finish)",
+            assert.match(
+                (res as { summary: string }).summary,
+                /^removed canary 20% and 1 route to green; blue serves all production traffic/,
             );
+        });
+        // Issue 15 item 10: a rollback run again (or with nothing to undo) is a no-op, not a failure.
+        it("with nothing to roll back: already so, nothing to write", () => {
+            assert.deepEqual(release.rollback(cfg(blueGreenWithGreen())), {
+                ok: true,
+                edits: [],
+                summary:
+                    "nothing to roll back: blue (live) already gets all production traffic (no canary, no route to green, and no flip " +
+                    "to undo since the last rollback or finish)",
+                already: true,
+            });
         });
         it("refuses to roll back to a build that cannot run on the current schema", () => {
             const r = raw({
-                slots: { blue: { image: A, schema: [2] }, green: { image: B } },
+                slots: { blue: { image: A, schema: [2] }, green: { image: B, schema: [3] } },
                 traffic: { live: "green", previous: "blue" },
                 database: { schema: 3 },
             });
@@ -346,12 +359,12 @@ describe("release steps", () => {
                 /green still receives production traffic \(canary 10%\); flip or rollback before finish/,
             );
         });
-        it("refuses when there is no old colour to scale down", () => {
-            assert.match(refusal(release.finish(cfg())), /nothing to finish: green is empty/);
-            assert.match(
-                refusal(release.finish(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }))),
-                /nothing to finish: green is already idle/,
-            );
+        it("with no old colour to scale down: already so (a finish run again writes nothing)", () => {
+            const empty = release.finish(cfg());
+            assert.deepEqual(edits(empty), []);
+            assert.equal(empty.ok && empty.already, true);
+            const idle = release.finish(cfg({ slots: { blue: { image: A }, green: { image: B, idle: true } } }));
+            assert.deepEqual(idle, { ok: true, edits: [], summary: "nothing to finish: green is already idle (0 tasks)", already: true });
         });
         it("refuses in rolling mode", () => {
             assert.match(refusal(release.finish(cfg({ strategy: "rolling" }))), /finish does not apply.*rolling/);
@@ -394,14 +407,14 @@ describe("release steps", () => {
         it("refuses when the target's candidate has traffic", () => {
             const target = cfg(prod(blueGreenWithGreen({ traffic: { live: "blue", canary: { percent: 10 } } })), "prod");
             assert.match(
-                refusal(release.promote(cfg(), target)),
+                refusal(release.promote(cfg({ slots: { blue: { image: A, schema: [3] } } }), target)),
                 /cannot promote .* from dev to prod: green is the candidate but still receives production traffic/,
             );
         });
         it("refuses a schema the target's database cannot run", () => {
             const dev = cfg({ slots: { blue: { image: A, schema: [4] } } });
             assert.match(
-                refusal(release.promote(dev, cfg(prod({ database: { schema: 3 } }), "prod"))),
+                refusal(release.promote(dev, cfg(prod({ slots: { blue: { image: C, schema: [3] } }, database: { schema: 3 } }), "prod"))),
                 /\[4\], which does not include switchyard:database.schema 3/,
             );
         });

@@ -1,0 +1,20 @@
+/**
+ * A stack file that is not there is a usage error (a wrong --stack, --from, --to or --dir): the
+ * message stays the stack file reader's, the exit code becomes the usage code. Decided by the
+ * file system, never by the message text.
+ */
+import * as fs from "node:fs";
+import { CliError } from "../errors";
+import { EXIT } from "../exitCodes";
+import { stackFilePath } from "../stackFile";
+
+export function usageIfMissing<T>(where: { readonly stack: string; readonly dir: string }, run: () => T): T {
+    try {
+        return run();
+    } catch (e) {
+        if (e instanceof CliError && e.exitCode !== EXIT.usage && !fs.existsSync(stackFilePath(where.dir, where.stack))) {
+            throw new CliError(e.message, EXIT.usage);
+        }
+        throw e;
+    }
+}
