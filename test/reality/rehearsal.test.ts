@@ -17,7 +17,7 @@ import { ConfigError } from "../../lib/problems";
 import * as release from "../../lib/release";
 import type { Recorded } from "../../lib/program/mocks";
 import { baseRaw, digest, stackConfig } from "../helpers/configs";
-import { Operation, OrderOptions, engineOrder } from "../helpers/engineOrder";
+import { OrderOptions, engineOrder } from "../helpers/engineOrder";
 import { useMoto } from "../helpers/moto";
 import { evaluate } from "../helpers/program";
 import { RULE, Rehearsal, RehearsalError, expectedListeners } from "../helpers/rehearsal";
@@ -35,15 +35,14 @@ async function resourcesOf(raw: Raw): Promise<Recorded[]> {
 
 /**
  * One `pulumi up` from the stack file `from` (already applied; none: an empty stack) to `to`,
- * rehearsed; then moto's listeners must be what `to` says. Returns the operations.
+ * rehearsed; then moto's listeners must be what `to` says.
  */
-async function up(rehearsal: Rehearsal, from: Raw | undefined, to: Raw, order: OrderOptions = {}): Promise<Operation[]> {
+async function up(rehearsal: Rehearsal, from: Raw | undefined, to: Raw, order: OrderOptions = {}): Promise<void> {
     const before = from ? await resourcesOf(from) : [];
     const after = await resourcesOf(to);
     const operations = engineOrder(before, after, order);
     await rehearsal.apply(operations);
     assert.deepEqual(await rehearsal.observed(), expectedListeners(after));
-    return operations;
 }
 
 /** A release step: the next stack file, or undefined when the step refuses or the file would be invalid. */
@@ -90,7 +89,6 @@ const addRoute = (at: number | "end", route: Raw) =>
 
 const FLIP = releaseStep("flip", (cfg) => release.flip(cfg));
 const ROLLBACK = releaseStep("rollback", (cfg) => release.rollback(cfg));
-
 const FINISH = releaseStep("finish", (cfg) => release.finish(cfg));
 const PIN = releaseStep("pin", (cfg) => release.pin(cfg));
 
@@ -146,8 +144,11 @@ describe("reality: the routing rehearsal on moto (engine order, provider calls)"
         const renumbered = deployed
             .filter((r) => r !== rule("web-route-p20"))
             .map((r) => (r === rule("web-route-p10") ? { ...r, inputs: { ...r.inputs, priority: 20 } } : r));
-        const doubled = [...deployed, { ...rule("web-route-p20"), name: "web-route-extra", urn: `${rule("web-route-p20").urn}-extra` }];
-        doubled[doubled.length - 1] = { ...doubled[doubled.length - 1], inputs: { ...rule("web-route-p20").inputs, priority: 10 } };
+        const extra = rule("web-route-p20");
+        const doubled = [
+            ...deployed,
+            { ...extra, name: "web-route-extra", urn: `${extra.urn}-extra`, inputs: { ...extra.inputs, priority: 10 } },
+        ];
 
         const rehearsal = await Rehearsal.open(moto.endpoint);
         await rehearsal.apply(engineOrder([], deployed));
