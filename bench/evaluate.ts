@@ -53,8 +53,8 @@ async function main(): Promise<void> {
         const after = await evaluate("dev", dev);
         buildPlan({
             baseLabel: "HEAD",
-            before: { config: cfg, resources: before.resources },
-            after: { config: cfg, resources: after.resources },
+            before: { file: dev, config: cfg, resources: before.resources },
+            after: { file: dev, config: cfg, resources: after.resources },
         });
     });
     console.log(`plan dev in-process (two evaluations + diff): median ${ms(p.median)} (min ${ms(p.min)}, max ${ms(p.max)})`);

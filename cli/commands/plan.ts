@@ -68,7 +68,9 @@ async function makePlan(opts: PlanOptions): Promise<Plan> {
     const builds = buildAssumptions(before?.config, after.config);
     const side = async (l: Loaded, build: BuildAssumption): Promise<Side> => {
         try {
-            return { config: l.config, resources: (await evaluate(opts.stack, l.configMap, build)).resources };
+            // In the stack files' folder, where pulumi up runs the program: a build context `./app` is D/app.
+            const { resources } = await evaluate(opts.stack, l.configMap, build, opts.dir);
+            return { file: l.configMap, config: l.config, resources };
         } catch (e) {
             if (e instanceof ConfigError) throw e;
             // E.g. a build context that is not there: bad input (exit 2), not a broken invariant (exit 1).

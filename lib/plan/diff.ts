@@ -53,6 +53,24 @@ export function diffEvaluations(before: readonly Recorded[], after: readonly Rec
     return [...changes.values()];
 }
 
+const COLOR_ORDER = ["blue", "green"];
+
+/**
+ * The changes in the order a reader looks for them: by component (which names the service and,
+ * for a fleet, the colour), then colour, type and name; not the order the program registered
+ * them in, which follows code paths and can change without any change to the stack.
+ */
+export function readingOrder(changes: readonly ResourceChange[]): ResourceChange[] {
+    const colour = (name: string) => COLOR_ORDER.findIndex((c) => new RegExp(`-${c}(-|$)`).test(name));
+    const key = (c: ResourceChange): [string, number, string, string] => [c.component, colour(c.name), c.type.split(":").pop()!, c.name];
+    const compare = (a: ResourceChange, b: ResourceChange) => {
+        const [x, y] = [key(a), key(b)];
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+        return 0;
+    };
+    return [...changes].sort(compare);
+}
+
 function classify(r: Recorded, component: string, paths: string[], follows?: string[]): ResourceChange {
     const verdict = replacementFor(r.type, paths);
     const base = { type: r.type, name: r.name, component, properties: paths, ...(follows ? { follows } : {}) };

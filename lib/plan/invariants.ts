@@ -7,7 +7,7 @@ import type { Recorded } from "../program/mocks";
 import { Color, COLORS, SwitchyardConfig } from "../model";
 import { colorsWithTraffic, productionWeights } from "../traffic";
 import { ResourceChange } from "./diff";
-import { Kind } from "./kind";
+import { Kind, Part } from "./kind";
 
 /** The resource types that only route traffic: changing them moves no task and replaces nothing. */
 export const ROUTING_TYPES: ReadonlySet<string> = new Set([
@@ -22,6 +22,8 @@ const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
 
 export interface PlannedChange {
     readonly kind: Kind;
+    /** The release steps a `combined` change is made of (lib/plan/kind.ts). */
+    readonly parts?: readonly Part[];
     readonly before: SwitchyardConfig;
     readonly after: SwitchyardConfig;
     readonly changes: readonly ResourceChange[];
@@ -39,11 +41,26 @@ export function checkInvariants(p: PlannedChange): string[] {
 const describe = (c: ResourceChange) =>
     `${c.change} ${c.type.split(":").pop()} ${c.name}${c.properties.length ? ` (${c.properties.slice(0, 4).join(", ")}${c.properties.length > 4 ? ", …" : ""})` : ""}`;
 
-/** 3: a flip (and a canary step or rollback, which only move traffic) changes routing resources only. */
+/** The step kinds of a change: its parts when it combines several steps, else its own kind. */
+function stepKinds(p: PlannedChange): readonly Kind[] {
+    return p.kind === "combined" && p.parts ? p.parts.map((part) => part.kind) : [p.kind];
+}
+
+/** How a message names the change: `flip`, or `canary step + route change` for a combined one. */
+const label = (p: PlannedChange) => stepKinds(p).join(" + ");
+
+const TRAFFIC_STEPS: readonly Kind[] = ["flip", "canary step", "route change", "rollback"];
+const BUILD_STEPS: readonly Kind[] = ["release", "promote", "pin"];
+
+/**
+ * 3: a flip (and a canary step, route change or rollback, which only move traffic; or several of
+ * them in one edit) changes routing resources only.
+ */
 function routingOnly(p: PlannedChange): string[] {
-    if (!["flip", "canary step", "rollback"].includes(p.kind)) return [];
-    // A canary step or rollback may add or remove listener rules (routes); a flip changes them in place.
-    const rulesMayCome = p.kind !== "flip";
+    const kinds = stepKinds(p);
+    if (!kinds.every((k) => TRAFFIC_STEPS.includes(k))) return [];
+    // A canary step, route change or rollback may add or remove listener rules (routes); a flip changes them in place.
+    const rulesMayCome = kinds.some((k) => k !== "flip");
     const bad = p.changes.filter(
         (c) =>
             !buildGone(c, p.after) &&
@@ -54,7 +71,7 @@ function routingOnly(p: PlannedChange): string[] {
     return bad.length === 0
         ? []
         : [
-              `invariant 3: a ${p.kind} may change only routing (listeners, listener rules, the health gate), but it would ${bad.map(describe).join("; ")}`,
+              `invariant 3: a ${label(p)} may change only routing (listeners, listener rules, the health gate), but it would ${bad.map(describe).join("; ")}`,
           ];
 }
 
@@ -70,12 +87,12 @@ function buildGone(c: ResourceChange, after: SwitchyardConfig): boolean {
 }
 
 /**
- * 4: a release (or promotion) changes only the candidate: nothing of the live colour, no
+ * 4: a release (or promotion, or several of them in one edit) changes only the candidate: nothing of the live colour, no
  * production routing. A pin swaps a build for the digest it already runs, so the same holds.
  */
 function candidateOnly(p: PlannedChange): string[] {
     // With the rolling strategy there is one fleet and no candidate: a release replaces its tasks by design.
-    if ((p.kind !== "release" && p.kind !== "promote" && p.kind !== "pin") || p.after.strategy === "rolling") return [];
+    if (!stepKinds(p).every((k) => BUILD_STEPS.includes(k)) || p.after.strategy === "rolling") return [];
     const live = p.after.traffic.live;
     const bad = p.changes.filter(
         (c) => colorOf(c.name) === live || c.name.endsWith("-prod-listener") || c.type === "aws:lb/listenerRule:ListenerRule",
@@ -83,13 +100,13 @@ function candidateOnly(p: PlannedChange): string[] {
     return bad.length === 0
         ? []
         : [
-              `invariant 4: a ${p.kind} may change only the candidate's resources, but it would ${bad.map(describe).join("; ")} (${live} is live)`,
+              `invariant 4: a ${label(p)} may change only the candidate's resources, but it would ${bad.map(describe).join("; ")} (${live} is live)`,
           ];
 }
 
-/** 5: a rollback sends nothing to the colour it rolls back from. */
+/** 5: a rollback (also one combined with other steps) sends nothing to the colour it rolls back from. */
 function rollbackRestores(p: PlannedChange): string[] {
-    if (p.kind !== "rollback") return [];
+    if (p.kind !== "rollback" && !p.parts?.some((part) => part.kind === "rollback")) return [];
     const from = p.before.traffic.live !== p.after.traffic.live ? p.before.traffic.live : COLORS.find((c) => c !== p.after.traffic.live)!;
     const still = colorsWithTraffic(p.after).includes(from);
     return still ? [`invariant 5: a rollback must take all production traffic away from ${from}, but ${from} still gets some`] : [];
@@ -132,7 +149,7 @@ function targetGroupsKept(p: PlannedChange): string[] {
     const bad = p.changes.filter((c) => c.type === TARGET_GROUP && (c.change === "replace" || c.change === "delete"));
     return bad.length === 0
         ? []
-        : [`invariant 7: a ${p.kind} must not replace or delete a target group, but it would ${bad.map(describe).join("; ")}`];
+        : [`invariant 7: a ${label(p)} must not replace or delete a target group, but it would ${bad.map(describe).join("; ")}`];
 }
 
 /** `web-blue-svc` → blue; monitoring alarms `web-monitoring-green-5xx` → green. */

@@ -6,13 +6,15 @@
 import type { Recorded } from "../program/mocks";
 import { SwitchyardConfig } from "../model";
 import { Capacity, warmCapacity } from "./capacity";
-import { ResourceChange, diffEvaluations } from "./diff";
+import { ResourceChange, diffEvaluations, readingOrder } from "./diff";
 import { checkInvariants } from "./invariants";
-import { Kind, classify } from "./kind";
+import { Kind, Part, classify } from "./kind";
 import { TrafficSummary, summarizeTraffic } from "./traffic";
 import { Undo, undoCommand } from "./undo";
 
 export interface Side {
+    /** The stack file's whole `config:` map (switchyard keys and the others, such as aws:region). */
+    readonly file: Readonly<Record<string, unknown>>;
     readonly config: SwitchyardConfig;
     readonly resources: readonly Recorded[];
 }
@@ -34,6 +36,8 @@ export interface Plan {
     readonly base: string;
     readonly kind: Kind;
     readonly summary: string;
+    /** The release steps the change is made of (several for `combined`). */
+    readonly parts: readonly Part[];
     readonly traffic: { readonly before: TrafficSummary | null; readonly after: TrafficSummary };
     readonly resources: readonly ResourceChange[];
     readonly violations: readonly string[];
@@ -43,11 +47,12 @@ export interface Plan {
 
 export function buildPlan(input: PlanInput): Plan {
     const { before, after } = input;
-    const resources = diffEvaluations(before?.resources ?? [], after.resources);
+    const resources = readingOrder(diffEvaluations(before?.resources ?? [], after.resources));
     const verdict = classify(before?.config, after.config, input.liveElsewhere);
     const violations = before
         ? checkInvariants({
               kind: verdict.kind,
+              parts: verdict.parts,
               before: before.config,
               after: after.config,
               changes: resources,
@@ -60,29 +65,11 @@ export function buildPlan(input: PlanInput): Plan {
         base: input.baseLabel,
         kind: verdict.kind,
         summary: verdict.summary,
+        parts: verdict.parts,
         traffic: { before: before ? summarizeTraffic(before.config) : null, after: summarizeTraffic(after.config) },
         resources,
         violations,
         capacity: warmCapacity(after.config),
-        undo: undoOf(verdict.kind, before, after, resources, violations, input.dirArg),
+        undo: undoCommand(before, after, input.dirArg),
     };
-}
-
-/** The release-tool undo of a release step; a change that breaks an invariant or changes nothing has none. */
-function undoOf(
-    kind: Kind,
-    before: Side | undefined,
-    after: Side,
-    resources: readonly ResourceChange[],
-    violations: readonly string[],
-    dirArg: string | undefined,
-): Undo {
-    if (violations.length > 0) {
-        // Such a change does more than its step (e.g. a flip and a port change): the step's own undo would not restore it all.
-        return { command: null, note: "the change does more than a release step: revert the commit (git revert) to undo all of it" };
-    }
-    if (before && resources.length === 0 && JSON.stringify(before.config) === JSON.stringify(after.config)) {
-        return { command: null, note: "nothing changes; nothing to undo" };
-    }
-    return undoCommand(kind, before?.config, after.config, dirArg);
 }

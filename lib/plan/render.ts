@@ -6,13 +6,14 @@ import { trafficLines } from "./traffic";
 
 const SIGN: Record<ResourceChange["change"], string> = { create: "+", update: "~", replace: "+-", delete: "-" };
 
-/** The `--json` document: traffic.before/after, resources [{type, name, change, properties}], kind, violations, undo. */
+/** The `--json` document: traffic.before/after, resources [{type, name, change, properties}], kind (and its parts), violations, undo. */
 export function planJson(plan: Plan): Record<string, unknown> {
     return {
         stack: plan.stack,
         base: plan.base,
         kind: plan.kind,
         summary: plan.summary,
+        parts: plan.parts.map((p) => p.kind),
         traffic: plan.traffic,
         resources: plan.resources.map((r) => ({
             type: r.type,

@@ -1,9 +1,16 @@
 /**
- * The release-tool command that returns a stack to its base routing after a planned change (or
- * null with the reason when no single command does). Pure: from the kind and both configs.
+ * The release-tool command that returns a stack file exactly to its base after a planned change,
+ * or null with the reason when no command does (then: git revert). Found by running the release
+ * steps themselves (lib/release.ts) on the changed file: one step, then two, each built from
+ * what the base says (its canary, its builds); the first whose result is the base's
+ * configuration is the undo. So the printed command is right by construction, also for a change
+ * that combines several steps, and never merely the nearest step. Pure.
  */
-import { COLORS, Canary, SwitchyardConfig, otherColor } from "../model";
-import { Kind } from "./kind";
+import { Color, RawConfig, SchemaSupport, SwitchyardConfig } from "../model";
+import * as release from "../release";
+import { describeSlot } from "../release";
+import { diffPaths } from "./diff";
+import { summarizeTraffic } from "./traffic";
 
 export interface Undo {
     /** A command that works as printed, or null. */
@@ -11,68 +18,146 @@ export interface Undo {
     readonly note: string;
 }
 
-export function undoCommand(kind: Kind, before: SwitchyardConfig | undefined, after: SwitchyardConfig, dirArg = ""): Undo {
-    const tool = (args: string) => `npm run switchyard -- ${args} --stack ${after.stack}${dirArg}`;
-    if (!before) return { command: null, note: "nothing was deployed before; `pulumi destroy` removes the stack" };
-    // The colour a release goes into: the candidate, or with the rolling strategy the one fleet.
-    const candidate = after.strategy === "rolling" ? after.traffic.live : otherColor(after.traffic.live);
-    const slot = before.slots[candidate];
-    const again = slot?.kind === "image" ? `--image ${slot.image}` : slot ? `--build ${slot.context}` : undefined;
-    switch (kind) {
-        case "flip": {
-            // rollback reverses the flip without its canary and without routes to the flipped-to colour
-            // (lib/release.ts); a canary comes back with a second step, routes with no release-tool command.
-            const routed = before.traffic.routes.filter((r) => r.color === after.traffic.live).length;
-            if (routed > 0) {
-                return {
-                    command: null,
-                    note:
-                        `the base had ${routed} route${routed === 1 ? "" : "s"} to ${after.traffic.live}, which rollback removes (the last safe ` +
-                        `routing): revert the commit (git revert) to return to the base exactly, or run rollback for the last safe routing`,
-                };
-            }
-            const canary = before.traffic.canary;
-            return canary === undefined
-                ? { command: tool("rollback"), note: `makes ${before.traffic.live} live again, exactly as before the flip` }
-                : {
-                      command: `${tool("rollback")} && ${tool(canaryArgs(canary))}`,
-                      note: `makes ${before.traffic.live} live again, then restores the ${canary.percent}% canary the flip removed`,
-                  };
-        }
-        case "canary step": {
-            const was = before.traffic.canary;
-            if (was !== undefined && JSON.stringify(before.traffic.routes) === JSON.stringify(after.traffic.routes)) {
-                return { command: tool(canaryArgs(was)), note: `returns the canary to ${was.percent}%` };
-            }
-            return before.traffic.routes.length === 0
-                ? { command: tool("rollback"), note: "removes the canary and routes: all default traffic to the live colour again" }
-                : { command: null, note: "the base had routes of its own: revert the edit (git revert) to restore them exactly" };
-        }
-        case "rollback":
-            return before.traffic.live !== after.traffic.live
-                ? { command: tool("flip"), note: `makes ${before.traffic.live} live again` }
-                : before.traffic.canary && before.traffic.routes.length === 0
-                  ? { command: tool(canaryArgs(before.traffic.canary)), note: "restores the canary" }
-                  : { command: null, note: "the routes were removed: revert the edit (git revert) to restore them" };
-        case "release":
-        case "promote":
-            // (A blue-green release into the live colour breaks invariant 4: plan.ts gives git revert instead.)
-            return again
-                ? { command: tool(`start ${again}`), note: `puts ${candidate}'s previous build back; traffic was not moved` }
-                : { command: tool("finish"), note: `${candidate} was empty: scales the new build down; traffic was not moved` };
-        case "finish": {
-            const idled = COLORS.find((c) => after.slots[c]?.idle && !before.slots[c]?.idle);
-            const s = idled ? after.slots[idled] : undefined;
-            const build = s?.kind === "image" ? `--image ${s.image}` : s ? `--build ${s.context}` : undefined;
-            return build
-                ? { command: tool(`start ${build}`), note: `warms ${idled} up again (as a candidate; routing was not changed)` }
-                : { command: null, note: "routing was not changed" };
-        }
-        case "pin":
-            return { command: null, note: "pinning changes no routing and no running build; nothing to undo" };
-        default:
-            return { command: null, note: "not a release step: revert the edit (git revert) to undo it" };
-    }
+/** One side of the change: the stack file's whole `config:` map and its validated switchyard model. */
+export interface UndoSide {
+    readonly config: SwitchyardConfig;
+    readonly file: Readonly<Record<string, unknown>>;
 }
 
-const canaryArgs = (c: Canary) => `canary --percent ${c.percent}${c.stickiness ? ` --stickiness ${c.stickiness}` : ""}`;
+interface Step {
+    /** The command's arguments, e.g. `canary --percent 10`. */
+    readonly args: string;
+    readonly run: (cfg: SwitchyardConfig) => release.StepResult;
+}
+
+const PREFIX = "switchyard:";
+
+export function undoCommand(before: UndoSide | undefined, after: UndoSide, dirArg = ""): Undo {
+    if (!before) return { command: null, note: "nothing was deployed before; `pulumi destroy` removes the stack" };
+    if (sameJson(before.file, after.file)) return { command: null, note: "nothing changes; nothing to undo" };
+    const others = diffPaths(outside(before.file), outside(after.file));
+    if (others.length === 0 && sameJson(before.config, after.config)) {
+        return { command: null, note: "the edit changes how the file is written, not what it means; nothing to undo" };
+    }
+    const stack = after.config.stack;
+    const tool = (steps: readonly Step[]) => steps.map((s) => `npm run switchyard -- ${s.args} --stack ${stack}${dirArg}`).join(" && ");
+    const revert = "no release-tool command returns the stack file exactly to the base: revert the commit (git revert)";
+
+    // Keys outside switchyard: (aws:region, …) are changed by no release step.
+    if (others.length > 0) return { command: null, note: `${revert}; no release step changes ${others.join(", ")}` };
+
+    const singles = stepsFrom(before.config);
+    const sequences = [...singles.map((s) => [s]), ...singles.flatMap((a) => singles.filter((b) => b !== a).map((b) => [a, b]))];
+    const results = sequences.map((steps) => ({ steps, result: simulate(rawOf(after.file), stack, steps) }));
+    const exact = results.find((r) => r.result && sameJson(r.result.config, before.config));
+    if (exact) return { command: tool(exact.steps), note: "returns the stack file exactly to the base (the steps were run on it)" };
+
+    if (production(after.config, false) === production(before.config, false)) {
+        const rebuilt = servingBuilds(after.config).filter(
+            (s) => s.build !== servingBuilds(before.config).find((b) => b.color === s.color)?.build,
+        );
+        const builds = rebuilt.map((s) => `${s.color} now runs ${s.build} (was ${describeSlot(before.config.slots[s.color])})`);
+        return {
+            command: null,
+            note: `${revert}; production traffic goes where it did${builds.length > 0 ? `, but ${builds.join(" and ")}` : ""}`,
+        };
+    }
+    const routing = production(before.config, true);
+    const nearest = results.find((r) => r.result && production(r.result.config, true) === routing);
+    if (!nearest?.result) return { command: null, note: revert };
+    const left = diffPaths(nearest.result.raw, rawOf(before.file)).map((p) => `${PREFIX}${p}`);
+    return {
+        command: null,
+        note: `${revert}; ${tool(nearest.steps)} restores its production routing but leaves ${listed(left)} as the change made ${left.length === 1 ? "it" : "them"}`,
+    };
+}
+
+/** Every single step that could lead back to `base`: the traffic steps, and start of each build the base holds. */
+function stepsFrom(base: SwitchyardConfig): Step[] {
+    const steps: Step[] = [
+        { args: "rollback", run: (c) => release.rollback(c) },
+        { args: "flip", run: (c) => release.flip(c) },
+        { args: "finish", run: (c) => release.finish(c) },
+    ];
+    const canary = base.traffic.canary;
+    if (canary) {
+        steps.push({
+            args: `canary --percent ${canary.percent}${canary.stickiness ? ` --stickiness ${canary.stickiness}` : ""}`,
+            run: (c) => release.canary(c, { percent: canary.percent, stickiness: canary.stickiness }),
+        });
+    }
+    for (const slot of Object.values(base.slots)) {
+        if (!slot) continue;
+        const build = slot.kind === "image" ? `--image ${slot.image}` : `--build ${slot.context}`;
+        const schema = slot.schema ? ` --schema ${schemaArg(slot.schema)}` : "";
+        steps.push({
+            args: `start ${build}${schema}`,
+            run: (c) =>
+                release.start(c, {
+                    ...(slot.kind === "image" ? { image: slot.image } : { build: slot.context }),
+                    ...(slot.schema ? { schema: slot.schema } : {}),
+                }),
+        });
+    }
+    return steps;
+}
+
+/** The steps run one after the other on `raw`, as the release tool would; undefined if one refuses. */
+function simulate(raw: RawConfig, stack: string, steps: readonly Step[]): { raw: RawConfig; config: SwitchyardConfig } | undefined {
+    let current: { raw: RawConfig; config: SwitchyardConfig } | undefined;
+    for (const step of steps) {
+        const outcome = release.runStep(current?.raw ?? raw, stack, step.run);
+        if (!outcome.ok) return undefined;
+        current = { raw: outcome.raw, config: outcome.config };
+    }
+    return current;
+}
+
+/** `--schema` as the release tool reads it: `3,4` or `3..5`. */
+function schemaArg(s: SchemaSupport): string {
+    return "versions" in s ? s.versions.join(",") : `${s.min}..${s.max}`;
+}
+
+/** Who gets production traffic (shares per colour, routes, stickiness), and with `builds` which build each colour runs. */
+function production(cfg: SwitchyardConfig, builds: boolean): string {
+    const t = summarizeTraffic(cfg);
+    const build = (b: string) => (builds ? [b] : []);
+    return JSON.stringify([
+        t.default.map((s) => [s.color, s.percent, ...build(s.build)]),
+        t.routes.map((r) => [r.color, r.when, ...build(r.build)]),
+        t.stickinessSeconds,
+    ]);
+}
+
+/** The colours with production traffic and the build each runs. */
+function servingBuilds(cfg: SwitchyardConfig): { color: Color; build: string }[] {
+    const t = summarizeTraffic(cfg);
+    const serving = [...t.default.map((s) => s.color), ...t.routes.map((r) => r.color)];
+    return [...new Set(serving)].map((color) => ({ color, build: describeSlot(cfg.slots[color]) }));
+}
+
+function rawOf(file: Readonly<Record<string, unknown>>): RawConfig {
+    return Object.fromEntries(Object.entries(file).flatMap(([k, v]) => (k.startsWith(PREFIX) ? [[k.slice(PREFIX.length), v]] : [])));
+}
+
+function outside(file: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(file).filter(([k]) => !k.startsWith(PREFIX)));
+}
+
+const listed = (paths: readonly string[]) => (paths.length > 3 ? `${paths.slice(0, 3).join(", ")}, …` : paths.join(", "));
+
+function sameJson(a: unknown, b: unknown): boolean {
+    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+}
+
+function sortKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v && typeof v === "object") {
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+        );
+    }
+    return v;
+}

@@ -27,8 +27,28 @@ export interface Evaluation {
 /**
  * Runs the program afresh for `stack` with a stack file's `config:` map and waits for every
  * registration. A configuration error rejects with the program's own error (a ConfigError).
+ *
+ * `projectDir`: the folder the program runs in, as `pulumi up` runs it in the project folder
+ * ("By default, the program's working directory is assumed to be the location of Pulumi.yaml",
+ * https://github.com/pulumi/pulumi-hugo/pull/1208, reference/pulumi-yaml.md): relative paths
+ * such as a build context are resolved against it. Default: the current working directory.
  */
-export async function evaluate(stack: string, config: Record<string, unknown>, build: BuildAssumption = {}): Promise<Evaluation> {
+export async function evaluate(
+    stack: string,
+    config: Record<string, unknown>,
+    build: BuildAssumption = {},
+    projectDir?: string,
+): Promise<Evaluation> {
+    const workingDir = process.cwd();
+    if (projectDir !== undefined) process.chdir(projectDir);
+    try {
+        return await evaluateHere(stack, config, build);
+    } finally {
+        process.chdir(workingDir);
+    }
+}
+
+async function evaluateHere(stack: string, config: Record<string, unknown>, build: BuildAssumption): Promise<Evaluation> {
     await useStack(stack);
     assumeBuild(build);
     pulumi.runtime.setAllConfig(flatten(config));

@@ -39,7 +39,7 @@ function repo(base: ConfigMap, now: ConfigMap): string {
 }
 
 const prod = committed("prod");
-const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
+const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f"), schema: { versions: [3] } }));
 const flipped = afterStep("prod", started, (c) => release.flip(c));
 
 /** A copy of a config map with one `switchyard:` section changed. */
@@ -65,7 +65,9 @@ describe("plan: hand edits that break an invariant", () => {
         // rollback would undo the flip but not the port: only reverting the commit undoes it all.
         assert.deepEqual(plan.undo, {
             command: null,
-            note: "the change does more than a release step: revert the commit (git revert) to undo all of it",
+            note:
+                "no release-tool command returns the stack file exactly to the base: revert the commit (git revert); " +
+                "npm run switchyard -- rollback --stack prod restores its production routing but leaves switchyard:service.port as the change made it",
         });
         const tg = plan.resources.find((r) => r.name === "web-green-tg")!;
         assert.equal(tg.source, "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/elbv2/target_group.go");
@@ -74,11 +76,21 @@ describe("plan: hand edits that break an invariant", () => {
     it("a release that also changes the live colour's image breaks 4", async () => {
         const both = edit(started, "slots", (s) => (s.blue.image = digest("9")));
         const plan = await planOf("prod", prod, both);
-        assert.equal(plan.kind, "release");
+        // Two steps in one edit, named as such (not as the nearest step, a release).
+        assert.equal(plan.kind, "combined");
+        assert.deepEqual(
+            plan.parts.map((p) => p.kind),
+            ["release", "release"],
+        );
+        assert.equal(
+            plan.summary,
+            "combined: 2 release steps in one edit (release + release): release: green (candidate) gets web@sha256:ffffffffffff (was empty); " +
+                "traffic unchanged; release into the live colour: blue gets web@sha256:999999999999 (was web@sha256:000000000000) while it serves production",
+        );
         assert.equal(plan.violations.length, 1, plan.violations.join("\n"));
         assert.match(
             plan.violations[0],
-            /^invariant 4: a release may change only the candidate's resources, but it would replace TaskDefinition web-blue-task \(containerDefinitions\[0\]\.image.*update Service web-blue-svc \(taskDefinition\) \(blue is live\)$/,
+            /^invariant 4: a release \+ release may change only the candidate's resources, but it would update Resource web-blue-warm \(colors\[0\]\.image\); update Service web-blue-svc \(taskDefinition\); replace TaskDefinition web-blue-task \(containerDefinitions\[0\]\.image.* \(blue is live\)$/,
         );
     });
 
@@ -108,25 +120,65 @@ describe("plan: hand edits that break an invariant", () => {
         );
         assert.match(
             plan.violations[0],
-            /^invariant 4: a release may change only the candidate's resources, but it would replace TaskDefinition web-blue-task/,
+            /^invariant 4: a release may change only the candidate's resources, but it would update Resource web-blue-warm \(colors\[0\]\.image\); update Service web-blue-svc/,
         );
+        // start goes to the candidate, never into the live slot: no command puts the old image back there.
         assert.deepEqual(plan.undo, {
             command: null,
-            note: "the change does more than a release step: revert the commit (git revert) to undo all of it",
+            note:
+                "no release-tool command returns the stack file exactly to the base: revert the commit (git revert); production traffic " +
+                "goes where it did, but blue now runs web@sha256:999999999999 (was web@sha256:000000000000)",
         });
     });
 
-    it("a finish in the same commit as the flip breaks 6 (and 3)", async () => {
+    it("a finish in the same commit as the flip: named as both steps, and breaks 6", async () => {
         const flippedAndFinished = afterStep("prod", flipped, (c) => release.finish(c));
         const plan = await planOf("prod", started, flippedAndFinished);
-        assert.equal(plan.kind, "flip");
-        assert.ok(plan.violations.some((v) => v.startsWith("invariant 3: a flip may change only routing")));
-        assert.ok(
-            plan.violations.includes(
-                "invariant 6: blue loses traffic in the same update that scales it down (4 → 0 tasks); keep it warm now and scale it down in a later update (finish)",
-            ),
-            plan.violations.join("\n"),
+        assert.deepEqual([plan.kind, plan.parts.map((p) => p.kind)], ["combined", ["flip", "finish"]]);
+        assert.deepEqual(plan.violations, [
+            "invariant 6: blue loses traffic in the same update that scales it down (4 → 0 tasks); keep it warm now and scale it down in a later update (finish)",
+        ]);
+    });
+
+    it("a start and a flip in one edit: named as both, breaks 6, and undone exactly by rollback then start of the old build", async () => {
+        const startedOld = afterStep("prod", started, (c) => release.start(c, { image: digest("9"), schema: { versions: [3] } }));
+        const both = afterStep(
+            "prod",
+            afterStep("prod", startedOld, (c) => release.start(c, { image: digest("f"), schema: { versions: [3] } })),
+            (c) => release.flip(c),
         );
+        const plan = await planOf("prod", startedOld, both);
+        assert.deepEqual([plan.kind, plan.parts.map((p) => p.kind)], ["combined", ["release", "flip"]]);
+        assert.equal(
+            plan.summary,
+            "combined: 2 release steps in one edit (release + flip): release: green (candidate) gets web@sha256:ffffffffffff " +
+                "(was web@sha256:999999999999); traffic unchanged; flip: green becomes live (was blue); blue stays warm",
+        );
+        assert.match(plan.violations[0], /^invariant 6: green gains traffic in the same update that changes its tasks/);
+        assert.deepEqual(plan.undo, {
+            command:
+                "npm run switchyard -- rollback --stack prod && " +
+                `npm run switchyard -- start --image ${digest("9")} --schema 3 --stack prod`,
+            note: "returns the stack file exactly to the base (the steps were run on it)",
+        });
+    });
+
+    it("a canary and a route in one edit: named as both; undone exactly by rollback then the base's canary (rollback alone drops it)", async () => {
+        const canary = afterStep("prod", started, (c) => release.canary(c, { percent: 10 }));
+        const more = edit(
+            afterStep("prod", canary, (c) => release.canary(c, { percent: 20 })),
+            "traffic",
+            (t) => {
+                t.routes = [{ color: "green", header: { name: "x-beta-user", values: ["alice"] } }];
+            },
+        );
+        const plan = await planOf("prod", canary, more);
+        assert.deepEqual([plan.kind, plan.parts.map((p) => p.kind), plan.violations], ["combined", ["canary step", "route change"], []]);
+        // canary --percent 10 alone would leave the route; rollback alone would remove the base's canary too.
+        assert.deepEqual(plan.undo, {
+            command: "npm run switchyard -- rollback --stack prod && npm run switchyard -- canary --percent 10 --stack prod",
+            note: "returns the stack file exactly to the base (the steps were run on it)",
+        });
     });
 });
 
@@ -154,15 +206,16 @@ describe("plan command", () => {
         assert.deepEqual(doc.traffic.before.default, [{ color: "blue", percent: 100, build: "web@sha256:000000000000" }]);
         assert.deepEqual(doc.traffic.after.default, [{ color: "green", percent: 100, build: "web@sha256:ffffffffffff" }]);
         assert.deepEqual(doc.traffic.after.testListener, { color: "blue", build: "web@sha256:000000000000" });
+        // In reading order (component, colour, type, name), not the order the program registered them.
         assert.deepEqual(
-            doc.resources.map((x: any) => [x.type, x.name, x.change]),
+            doc.resources.map((x: any) => [x.component, x.type, x.name, x.change]),
             [
-                ["aws:lb/listener:Listener", "web-test-listener", "update"],
-                ["pulumi-nodejs:dynamic:Resource", "web-gate", "update"],
-                ["aws:lb/listener:Listener", "web-prod-listener", "update"],
+                ["web (BlueGreenService)", "pulumi-nodejs:dynamic:Resource", "web-gate", "update"],
+                ["web (TrafficSwitch)", "aws:lb/listener:Listener", "web-prod-listener", "update"],
+                ["web (TrafficSwitch)", "aws:lb/listener:Listener", "web-test-listener", "update"],
             ],
         );
-        assert.deepEqual(doc.resources[2].properties, [
+        assert.deepEqual(doc.resources[1].properties, [
             "defaultActions[0].forward.targetGroups[0].weight",
             "defaultActions[0].forward.targetGroups[1].weight",
         ]);
@@ -182,6 +235,21 @@ describe("plan command", () => {
         assert.equal(none.code, 0, none.err);
         assert.match(none.out, /^Kind: first deployment: nothing is deployed yet, so everything is created$/m);
         assert.match(none.out, /^Resources: \d+ to create, 0 to update, 0 to replace, 0 to delete$/m);
+    });
+
+    // "By default, the program's working directory is assumed to be the location of Pulumi.yaml"
+    // (https://github.com/pulumi/pulumi-hugo/pull/1208, reference/pulumi-yaml.md), and the stack files sit next to it.
+    it("--dir D: a build context is read relative to D, where pulumi up runs the program, whatever the working folder", async () => {
+        const withBuild = edit(prod, "slots", (s) => (s.green = { build: "./service", schema: [3] }));
+        const dir = repo(prod, withBuild);
+        fs.mkdirSync(path.join(dir, "service"));
+        fs.writeFileSync(path.join(dir, "service", "Dockerfile"), "FROM scratch\n");
+        const cwd = process.cwd();
+        assert.equal(fs.existsSync(path.join(cwd, "service")), false, "the working folder has no ./service");
+        const r = await run(["plan", "--stack", "prod", "--dir", dir]);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.out, /^Kind: release: green \(candidate\) gets build \.\/service \(was empty\); traffic unchanged$/m);
+        assert.equal(process.cwd(), cwd);
     });
 
     it("bad input exits 2: an invalid stack file (same message as status), a base git cannot read, two bases", async () => {

@@ -49,7 +49,7 @@ const evaluations = new Map<string, Side>();
 async function side(stack: string, map: ConfigMap, build: BuildAssumption): Promise<Side> {
     const key = `${stack}\n${JSON.stringify(map)}\n${JSON.stringify(build)}`;
     if (!evaluations.has(key)) {
-        evaluations.set(key, { config: configOf(stack, map), resources: (await evaluate(stack, map, build)).resources });
+        evaluations.set(key, { file: map, config: configOf(stack, map), resources: (await evaluate(stack, map, build)).resources });
     }
     return evaluations.get(key)!;
 }

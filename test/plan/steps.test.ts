@@ -7,9 +7,11 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { SwitchyardConfig } from "../../lib/config";
 import { Plan } from "../../lib/plan/plan";
-import { summarizeTraffic } from "../../lib/plan/traffic";
 import * as release from "../../lib/release";
 import { BUILT, ConfigMap, afterStep, changeList, committed, configOf, digest, planOf } from "./helpers";
+
+/** The committed prod stack declares database.schema 3: every build there says what it runs against. */
+const SCHEMA = { versions: [3] };
 
 const ROUTING = ["update Listener web-prod-listener", "update Listener web-test-listener", "update Resource web-gate"];
 
@@ -31,31 +33,30 @@ function undoStep(line: string): (cfg: SwitchyardConfig) => release.StepResult {
     throw new Error(`no undo step for '${line}'`);
 }
 
-/** Who gets production traffic: the default action's shares, routes, stickiness (a build pinned on the way is the same build). */
-function production(cfg: SwitchyardConfig) {
-    const t = summarizeTraffic(cfg);
-    return {
-        shares: t.default.map((s) => `${s.percent}% ${s.color}`),
-        routes: t.routes.map((r) => `${r.when} → ${r.color}`),
-        stickiness: t.stickinessSeconds,
-    };
-}
-
-/** Planning `before → after` gives `kind`, no violation, and an undo that restores the base routing. */
+/**
+ * Planning `before → after` gives `kind`, no violation, and an undo that returns the stack file
+ * exactly to the base (its whole switchyard configuration, not only the routing), or says git revert.
+ */
 async function expectStep(stack: string, before: ConfigMap, after: ConfigMap, kind: string, live?: Map<string, string>): Promise<Plan> {
     const plan = await planOf(stack, before, after, live);
     assert.equal(plan.kind, kind, plan.summary);
     assert.deepEqual(plan.violations, []);
-    if (plan.undo.command === null) return plan;
+    if (plan.undo.command === null) {
+        assert.match(plan.undo.note, /revert the commit \(git revert\)|nothing to undo/);
+        return plan;
+    }
     const undone = undoSteps(plan).reduce((map, step) => afterStep(stack, map, step), after);
-    assert.deepEqual(production(configOf(stack, undone)), production(configOf(stack, before)), `undo: ${plan.undo.command}`);
+    assert.deepEqual(configOf(stack, undone), configOf(stack, before), `undo: ${plan.undo.command}`);
     return plan;
 }
 
 describe("plan: release steps", () => {
     it("dev as committed (live green is a build): start, canary, flip, rollback, finish, and promote into prod", async () => {
         const dev = committed("dev");
-        const started = afterStep("dev", dev, (c) => release.start(c, { image: digest("e"), liveDigest: BUILT }));
+        // The build says which database schema it runs against, so promote can carry it to prod (which declares one).
+        const started = afterStep("dev", dev, (c) =>
+            release.start(c, { image: digest("e"), liveDigest: BUILT, schema: { versions: [3] } }),
+        );
         const canary = afterStep("dev", started, (c) => release.canary(c, { percent: 10 }));
         const flipped = afterStep("dev", canary, (c) => release.flip(c));
 
@@ -94,7 +95,13 @@ describe("plan: release steps", () => {
             "pin",
         );
         assert.deepEqual(changeList(pin), ["delete Image web-image-image", "delete RandomId web-image-build"]);
-        assert.equal(pin.undo.note, "pinning changes no routing and no running build; nothing to undo");
+        // No release-tool command turns an image back into a build.
+        assert.deepEqual(pin.undo, {
+            command: null,
+            note:
+                "no release-tool command returns the stack file exactly to the base: revert the commit (git revert); production traffic " +
+                "goes where it did, but green now runs web-image-repo-5f3c2a1@sha256:999999999999 (was build ./app)",
+        });
         // Offline, what a build pushed is unknown: plan assumes it is the digest the change pins (any
         // repository and digest), so the same pin plans the same way whatever the digest is.
         const otherPin = await planOf(
@@ -112,7 +119,7 @@ describe("plan: release steps", () => {
 
     it("prod as committed (autoscaling): start, canary, flip, rollback, finish", async () => {
         const prod = committed("prod");
-        const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
+        const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f"), schema: SCHEMA }));
         const canary = afterStep("prod", started, (c) => release.canary(c, { percent: 25 }));
         const flipped = afterStep("prod", canary, (c) => release.flip(c));
 
@@ -155,8 +162,8 @@ describe("plan: release steps", () => {
 
     it("a second release into a warm candidate replaces its task definition, and the service follows it", async () => {
         const prod = committed("prod");
-        const first = afterStep("prod", prod, (c) => release.start(c, { image: digest("f") }));
-        const second = afterStep("prod", first, (c) => release.start(c, { image: digest("9") }));
+        const first = afterStep("prod", prod, (c) => release.start(c, { image: digest("f"), schema: SCHEMA }));
+        const second = afterStep("prod", first, (c) => release.start(c, { image: digest("9"), schema: SCHEMA }));
         const plan = await expectStep("prod", first, second, "release");
         // The candidate autoscales, so its warm gate runs again for the new image (pulumi up waits for its tasks).
         assert.deepEqual(changeList(plan), [
@@ -251,7 +258,12 @@ describe("plan: release steps", () => {
                 const flipped = afterStep("dev", canary, (c) => release.flip(c));
                 const finished = afterStep("dev", flipped, (c) => release.finish(c));
                 for (const r of (await expectStep("dev", base, started, "release")).resources) assert.match(r.name, /^web-green-/);
-                const step = await expectStep("dev", started, canary, "canary step");
+                // A canary and a route in one edit are two steps, named as such.
+                const step = await expectStep("dev", started, canary, g.route ? "combined" : "canary step");
+                assert.deepEqual(
+                    step.parts.map((p) => p.kind),
+                    g.route ? ["canary step", "route change"] : ["canary step"],
+                );
                 assert.ok(step.resources.every((r) => r.change !== "replace" && r.change !== "delete"));
                 if (g.route)
                     assert.deepEqual(step.traffic.after.routes, [
