@@ -2,12 +2,18 @@
  * `switchyard verify --stack S [--dir DIR]`: compares the load balancer in AWS with the stack file
  * (production weights, test listener, listener rules) and checks that every colour with traffic
  * has enough healthy targets. Exit codes: 0 in sync, 1 drift or unhealthy, 2 could not check.
+ *
+ * Where AWS differs, the file's history in git says why: AWS has what an earlier version said →
+ * the edits since are not applied yet; no version matches → changed outside Pulumi; no history →
+ * either (it says both).
  */
 import { SwitchyardConfig, parseConfig } from "../lib/config";
 import { ConfigError } from "../lib/problems";
 import { AwsError } from "../lib/aws/errors";
 import { findStack } from "../lib/aws/inspect";
-import { compareStack, formatTable } from "../lib/verify";
+import { CAUSE_UNKNOWN, DriftReading, OUTSIDE_PULUMI, appliedVersion, compareStack, formatTable, notApplied } from "../lib/verify";
+import type { StackState } from "../lib/aws/inspect";
+import { committedVersions } from "./stackHistory";
 import { CliError, StackFile, loadStackFile } from "./stackFile";
 
 export interface VerifyOptions {
@@ -35,7 +41,8 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
                     `has \`pulumi up\` run for stack ${opts.stack} in region ${region}?`,
             );
         }
-        const report = compareStack(cfg, state);
+        const first = compareStack(cfg, state);
+        const report = first.drifted ? compareStack(cfg, state, driftReading(opts, state)) : first;
         out(
             `stack ${opts.stack}, service ${cfg.service.name}, load balancer ${state.loadBalancer.name} (${region}); live ${cfg.traffic.live}`,
         );
@@ -56,6 +63,14 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
         }
         throw e;
     }
+}
+
+/** Why AWS differs from the stack file, as far as the file's committed versions can tell. */
+function driftReading(opts: VerifyOptions, state: StackState): DriftReading {
+    const versions = committedVersions(opts.dir, opts.stack);
+    if (!versions) return CAUSE_UNKNOWN;
+    const applied = appliedVersion(versions, state);
+    return applied ? notApplied(applied.label, opts.stack) : OUTSIDE_PULUMI;
 }
 
 /** Reads and validates `<dir>/Pulumi.<stack>.yaml`; the region is its `aws:region`, else AWS_REGION. */

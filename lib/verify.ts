@@ -23,12 +23,48 @@ export interface VerifyReport {
     readonly rows: readonly VerifyRow[];
     /** Each a reason for a non-zero exit. */
     readonly problems: readonly string[];
+    /** The routing in AWS (weights, listener rules, test listener) differs from what the stack file says. */
+    readonly drifted: boolean;
     /** Informational lines (rules checked, listener ports). */
     readonly notes: readonly string[];
     readonly ok: boolean;
 }
 
 export const DRIFT_HINT = "someone changed the listener outside Pulumi; run pulumi up to restore it, or update the stack file";
+
+/**
+ * How a difference between AWS and the stack file is explained. Only the file's history can tell
+ * an edit not applied yet from a change made outside Pulumi (cli/verify.ts reads it from git).
+ */
+export interface DriftReading {
+    /** `production weights <verb>: …` */
+    readonly verb: string;
+    readonly hint: string;
+}
+
+/** AWS matches no version of the stack file its history holds. */
+export const OUTSIDE_PULUMI: DriftReading = { verb: "drifted", hint: DRIFT_HINT };
+
+/** The file's history cannot be read (not in git): either explanation may hold. */
+export const CAUSE_UNKNOWN: DriftReading = {
+    verb: "differ",
+    hint:
+        "either the stack file was edited and not applied yet (pulumi up applies it) or someone changed the listener " +
+        "outside Pulumi (pulumi up restores it)",
+};
+
+/** AWS has what the stack file said at `version` (e.g. `commit 1a2b3c4 "canary 10"`): the edits since are not applied. */
+export function notApplied(version: string, stack: string): DriftReading {
+    return {
+        verb: "differ",
+        hint: `the stack file has changes that are not applied yet (AWS has what it said at ${version}); run pulumi up --stack ${stack} to apply them`,
+    };
+}
+
+/** The first of `versions` (newest first) whose routing is exactly what AWS has, if any. */
+export function appliedVersion<T extends { readonly cfg: SwitchyardConfig }>(versions: readonly T[], actual: StackState): T | undefined {
+    return versions.find((v) => !compareStack(v.cfg, actual).drifted);
+}
 
 /** Percent of traffic per colour from raw ALB weights; targets outside this stack are `other`. */
 export function weightShares(forward: readonly ForwardTarget[]): { shares: Record<Color, number>; other: number } {
@@ -43,8 +79,9 @@ export function weightShares(forward: readonly ForwardTarget[]): { shares: Recor
     return { shares, other };
 }
 
-export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyReport {
+export function compareStack(cfg: SwitchyardConfig, actual: StackState, reading: DriftReading = OUTSIDE_PULUMI): VerifyReport {
     const problems: string[] = [];
+    let drifted = false;
     const notes: string[] = [];
     const expected = productionWeights(cfg);
     const withTraffic = colorsWithTraffic(cfg);
@@ -60,7 +97,8 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
     if (!prod) {
         problems.push(`no listener on ${actual.loadBalancer.name} is tagged switchyard:role=production; run pulumi up`);
     } else if (prod.forward.length === 0) {
-        problems.push(`the production listener's default action is not a forward: ${DRIFT_HINT}`);
+        drifted = true;
+        problems.push(`the production listener's default action is not a forward: ${reading.hint}`);
     } else {
         const w = weightShares(prod.forward);
         shares = w.shares;
@@ -69,16 +107,18 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
             const got =
                 COLORS.map((c) => `${c} ${fmt(w.shares[c])}`).join(", ") + (w.other > 0 ? `, other target groups ${fmt(w.other)}` : "");
             const want = COLORS.map((c) => `${c} ${expected[c]}`).join(", ");
-            problems.push(`production weights drifted: AWS has ${got}, the stack file says ${want}: ${DRIFT_HINT}`);
+            drifted = true;
+            problems.push(`production weights ${reading.verb}: AWS has ${got}, the stack file says ${want}: ${reading.hint}`);
         }
         const rules = prod.rules;
         const routes = [...cfg.traffic.routes].sort((a, b) => a.priority - b.priority);
         const ruleColors = rules.map((r) => describeRuleTarget(r.forward));
         const routeColors = routes.map((r) => r.color);
         if (rules.length !== routes.length || ruleColors.some((c, i) => c !== routeColors[i])) {
+            drifted = true;
             problems.push(
-                `production listener rules drifted: AWS has ${rules.length} rule(s) [${ruleColors.join(", ")}], ` +
-                    `the stack file has ${routes.length} route(s) [${routeColors.join(", ")}]: ${DRIFT_HINT}`,
+                `production listener rules ${reading.verb}: AWS has ${rules.length} rule(s) [${ruleColors.join(", ")}], ` +
+                    `the stack file has ${routes.length} route(s) [${routeColors.join(", ")}]: ${reading.hint}`,
             );
         } else {
             notes.push(`production listener rules match traffic.routes (${routes.length})`);
@@ -96,6 +136,7 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
             const actualText =
                 test.forward.length === 0 ? "no forward" : [...testColors, ...(w.other > 0 ? ["another target group"] : [])].join(" + ");
             if (testColors.size !== 1 || !testColors.has(testTarget) || w.other > 0) {
+                drifted = true;
                 problems.push(
                     `the test listener forwards to ${actualText || "nothing"}, but the candidate is ${testTarget} ` +
                         `(live is ${cfg.traffic.live}): testers would not reach the candidate; run pulumi up to restore it`,
@@ -120,7 +161,7 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState): VerifyR
             testActual: testColors.has(color),
         };
     });
-    return { rows, problems, notes, ok: problems.length === 0 };
+    return { rows, problems, drifted, notes, ok: problems.length === 0 };
 }
 
 /** The table `verify` prints; a trailing ✗ marks a cell that disagrees with the stack file. */
