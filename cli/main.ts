@@ -41,9 +41,16 @@ function seconds(value: string): number {
     return n;
 }
 
+/** A route's listener-rule priority: "1-50000" (ALB CreateRule, Priority); a usage error otherwise. */
+function rulePriority(value: string): number {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= 50000)) throw new InvalidArgumentError("must be a whole number 1..50000 (an ALB rule priority).");
+    return n;
+}
+
 function schema(value: string): SchemaSupport {
     const parsed = load<typeof import("../lib/release")>("../lib/release").parseSchemaArg(value);
-    if ("error" in parsed) throw new InvalidArgumentError("use versions such as 3,4 or a range such as 3..5.");
+    if ("error" in parsed) throw new InvalidArgumentError(`${parsed.error}.`);
     return parsed;
 }
 
@@ -89,6 +96,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     editing(program.command("canary").description("send a percentage of production traffic to the candidate"))
         .requiredOption("--percent <n>", "1..99", percent)
         .option("--stickiness <seconds>", "keep a client on the colour it first got for this long (ALB target group stickiness)", seconds)
+        .option("--no-stickiness", "remove the canary's stickiness: each request is routed by weight")
         .action((opts) => {
             load<Edit>("./commands/edit").canaryCommand(opts, io);
         });
@@ -118,9 +126,29 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .description("copy the digest live in one stack into another stack's candidate slot")
         .requiredOption("--from <stack>", "the source stack, e.g. dev")
         .requiredOption("--to <stack>", "the target stack, e.g. prod")
+        .option("--schema <versions>", "when the source build declares no schema: the versions it supports, 3,4 or 3..5", schema)
         .addOption(dirOption())
         .action((opts) => {
             load<Edit>("./commands/edit").promoteCommand(opts, io);
+        });
+
+    const { repeatable } = load<typeof import("./repeatedOptions")>("./repeatedOptions");
+    const route = program.command("route").description("add or remove a route: requests that match it always go to one colour");
+    editing(route.command("add").description("send the requests that match every condition given to a colour"))
+        .addOption(new Option("--color <color>", "the colour those requests go to").choices(["blue", "green"]).makeOptionMandatory())
+        .option("--header <name=values>", "a header with any of these values, e.g. x-beta-user=alice,bob")
+        .option("--cookie <name=value>", "a cookie with this value, e.g. beta=1")
+        .addOption(repeatable(new Option("--source-ip <cidr>", "a client network, e.g. 203.0.113.0/24 (repeat: any of them)")))
+        .addOption(repeatable(new Option("--host <host>", "a Host header, e.g. beta.example.com (repeat: any of them)")))
+        .addOption(repeatable(new Option("--query <key=value>", "a query-string pair, e.g. beta=1 (repeat: all of them)")))
+        .option("--priority <n>", "its listener-rule priority, 1..50000 (default: one above every route's)", rulePriority)
+        .action((opts) => {
+            load<Edit>("./commands/edit").routeAddCommand(opts, io);
+        });
+    editing(route.command("remove").description("remove the route with this priority"))
+        .requiredOption("--priority <n>", "the route's priority (status and the stack file show it)", rulePriority)
+        .action((opts) => {
+            load<Edit>("./commands/edit").routeRemoveCommand(opts, io);
         });
 
     reading(program.command("verify").description("compare AWS with the stack file")).action(
@@ -161,6 +189,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         });
 
     try {
+        // Commander keeps the last of a repeated option; here that is a usage error (cli/repeatedOptions.ts).
+        program.hook("preAction", (_, action) => {
+            const repeated = load<typeof import("./repeatedOptions")>("./repeatedOptions").repeatedOption(action, argv);
+            if (repeated) action.error(`error: ${repeated}`, { exitCode: 2, code: "switchyard.repeatedOption" });
+        });
         await program.parseAsync([...argv], { from: "user" });
         return code;
     } catch (e) {

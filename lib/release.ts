@@ -51,10 +51,10 @@ export type StepResult =
     | { readonly ok: true; readonly edits: readonly Edit[]; readonly summary: string; readonly already?: true }
     | { readonly ok: false; readonly refusal: string; readonly badInput?: true };
 
-const refuse = (refusal: string): StepResult => ({ ok: false, refusal });
-const badInput = (refusal: string): StepResult => ({ ok: false, refusal, badInput: true });
-const done = (edits: Edit[], summary: string): StepResult => ({ ok: true, edits, summary });
-const alreadySo = (summary: string): StepResult => ({ ok: true, edits: [], summary, already: true });
+export const refuse = (refusal: string): StepResult => ({ ok: false, refusal });
+export const badInput = (refusal: string): StepResult => ({ ok: false, refusal, badInput: true });
+export const done = (edits: Edit[], summary: string): StepResult => ({ ok: true, edits, summary });
+export const alreadySo = (summary: string): StepResult => ({ ok: true, edits: [], summary, already: true });
 const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: string; obsoleteComment?: RegExp } = {}): Edit => ({
     op: "set",
     path,

@@ -8,6 +8,7 @@ import { Color, SchemaSupport, SwitchyardConfig, parseConfig } from "../../lib/c
 import { repositoryOf } from "../../lib/images";
 import { ConfigError } from "../../lib/problems";
 import * as release from "../../lib/release";
+import { RouteFlags, routeAdd, routeRemove } from "../../lib/routes";
 import { candidateColor } from "../../lib/traffic";
 import { EXIT } from "../exitCodes";
 import { Io } from "../io";
@@ -158,6 +159,35 @@ export function pinCommand(opts: StackOptions & { digest?: string }, io: Io): Ed
     const cfg = peek(opts);
     const facts = pinFacts(opts, io, cfg?.traffic.live);
     return edit(opts, io, (c) => release.pin(c, { ...facts, digest }));
+}
+
+/** `route add`: the flags as commander gives them (repeatable ones as lists). */
+export function routeAddCommand(
+    opts: StackOptions & {
+        color: string;
+        header?: string;
+        cookie?: string;
+        sourceIp?: string[];
+        host?: string[];
+        query?: string[];
+        priority?: number;
+    },
+    io: Io,
+): EditResult {
+    const flags: RouteFlags = {
+        color: opts.color,
+        header: opts.header,
+        cookie: opts.cookie,
+        sourceIps: opts.sourceIp,
+        hosts: opts.host,
+        queries: opts.query,
+        priority: opts.priority,
+    };
+    return edit(opts, io, (cfg) => routeAdd(cfg, flags));
+}
+
+export function routeRemoveCommand(opts: StackOptions & { priority: number }, io: Io): EditResult {
+    return edit(opts, io, (cfg) => routeRemove(cfg, opts.priority));
 }
 
 export function promoteCommand(opts: { from: string; to: string; dir: string; schema?: SchemaSupport }, io: Io): EditResult {
