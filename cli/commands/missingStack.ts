@@ -12,7 +12,9 @@ export function usageIfMissing<T>(where: { readonly stack: string; readonly dir:
     try {
         return run();
     } catch (e) {
-        if (e instanceof CliError && e.exitCode !== EXIT.usage && !fs.existsSync(stackFilePath(where.dir, where.stack))) {
+        // Nothing at all at that path (a symbolic link to nothing is a broken file, not a wrong flag).
+        const file = stackFilePath(where.dir, where.stack);
+        if (e instanceof CliError && e.exitCode !== EXIT.usage && !fs.lstatSync(file, { throwIfNoEntry: false })) {
             throw new CliError(e.message, EXIT.usage);
         }
         throw e;

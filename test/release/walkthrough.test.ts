@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
+import { buildContentHash } from "../../lib/images";
 import { A, B, ROOT, read, spawnCli, stackDir } from "./fixtures";
 
 /** The first ```sh block of the README's "Releasing" section. */
@@ -57,6 +58,7 @@ describe("the README's release walkthrough", function () {
             dev: fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"),
             prod: fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8"),
         });
+        fs.cpSync(path.join(ROOT, "app"), path.join(dir, "app"), { recursive: true }); // start --build ./app needs its Dockerfile
         const bin = fakeBin(dir);
         const r = spawnSync("sh", ["-e", "-c", walkthrough()], {
             cwd: dir,
@@ -71,7 +73,7 @@ describe("the README's release walkthrough", function () {
             .filter((l) => l.startsWith("switchyard"));
         assert.deepEqual(ran, [
             "switchyard status --stack dev",
-            `switchyard start --stack dev --build ./app --live-digest ${A}`,
+            `switchyard start --stack dev --build ./app --schema 3,4 --live-digest ${A}`,
             "switchyard canary --stack dev --percent 10",
             "switchyard verify --stack dev",
             `switchyard flip --stack dev --digest ${B}`,
@@ -81,10 +83,15 @@ describe("the README's release walkthrough", function () {
             "switchyard promote --from dev --to prod",
         ]);
         const dev = parseDocument(read(dir, "dev")).toJS().config;
-        assert.deepEqual(dev["switchyard:slots"], { blue: { image: B }, green: { image: A, idle: true } });
+        // flip pinned blue's build and recorded what it was built from (issue 14 item 4).
+        const hash = buildContentHash(path.join(dir, "app"));
+        assert.deepEqual(dev["switchyard:slots"], {
+            blue: { image: B, schema: [3, 4], builtFrom: { context: "./app", hash } },
+            green: { image: A, idle: true },
+        });
         assert.deepEqual(dev["switchyard:traffic"], { live: "blue" });
         const prod = parseDocument(read(dir, "prod")).toJS().config;
-        assert.equal(prod["switchyard:slots"].green.image, B);
+        assert.deepEqual(prod["switchyard:slots"].green, { image: B, schema: [3, 4] });
         assert.equal(prod["switchyard:traffic"].live, "blue");
         // start's edit made the committed "blue is empty" comment false; it is gone, the others stay.
         assert.doesNotMatch(read(dir, "dev"), /blue is empty/);
