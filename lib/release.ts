@@ -763,7 +763,8 @@ export function runStep(raw: RawConfig, stack: string, step: (cfg: SwitchyardCon
         cfg = parseConfig(raw, stack);
     } catch (e) {
         if (e instanceof ConfigError)
-            return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first:\n${listed(e)}` };
+            // Bad input (exit 2): the file, not the release, is what needs fixing.
+            return { ok: false, refusal: `Pulumi.${stack}.yaml is not valid as it stands; fix it first:\n${listed(e)}`, badInput: true };
         throw e;
     }
     const result = step(cfg);

@@ -2,18 +2,22 @@
  * `status`: both colours of a stack (slot, schema support, tasks, share of production traffic,
  * routes, test listener), which colour is live and which is the candidate.
  */
-import { COLORS, Color, Route, SwitchyardConfig, formatSchema, parseConfig } from "../../lib/config";
-import { describeSlot } from "../../lib/release";
+import { BuiltFrom, COLORS, Color, Route, SwitchyardConfig, formatSchema } from "../../lib/config";
+import { describeSlot, runStep } from "../../lib/release";
 import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from "../../lib/traffic";
 import { renderTable } from "../../lib/table";
 import { Io } from "../io";
-import { loadStackFile } from "../stackFile";
+import { EXIT } from "../exitCodes";
+import { CliError, loadStackFile } from "../stackFile";
 import { usageIfMissing } from "./missingStack";
 
 /** `status --stack S [--json]`: reads the stack file (never writes it) and prints both colours. */
 export function statusCommand(opts: { readonly stack: string; readonly dir: string; readonly json?: boolean }, io: Io): void {
     const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack));
-    const status = stackStatus(parseConfig(file.raw, file.stack));
+    // An invalid file is refused as the editing commands refuse it (bad input, exit 2).
+    const outcome = runStep(file.raw, file.stack, () => ({ ok: true, edits: [], summary: "" }));
+    if (!outcome.ok) throw new CliError(outcome.refusal, EXIT.usage);
+    const status = stackStatus(outcome.config);
     if (opts.json) io.out(JSON.stringify(status, null, 2));
     else renderStatus(status).forEach((line) => io.out(line));
 }
@@ -29,6 +33,8 @@ export interface ColorStatus {
     /** Short form for people: `web@sha256:0123456789ab`, `build ./app` or `empty`. */
     readonly slotSummary: string;
     readonly schema?: string;
+    /** An image pinned from a build of this stack: the context and its content hash (what `start --build` compares). */
+    readonly builtFrom?: BuiltFrom;
     readonly idle: boolean;
     readonly tasks: number;
     /** Percent of the default production traffic. */
@@ -61,7 +67,7 @@ function describeRoute(route: Route, index: number): string {
                 .map(([k, v]) => `${k}=${v}`)
                 .join("&")}`,
         );
-    return `routes[${index}] ${parts.join(" & ")}`;
+    return `routes[${index}] priority ${route.priority}: ${parts.join(" & ")}`;
 }
 
 export function stackStatus(cfg: SwitchyardConfig): StackStatus {
@@ -81,6 +87,7 @@ export function stackStatus(cfg: SwitchyardConfig): StackStatus {
                   : { kind: "build", context: slot.context },
             slotSummary: describeSlot(slot),
             schema: slot?.schema ? formatSchema(slot.schema) : undefined,
+            builtFrom: slot?.kind === "image" ? slot.builtFrom : undefined,
             idle: slot?.idle ?? false,
             tasks: fleets.includes(color) ? desiredTasks(cfg, color) : 0,
             share: weights[color],

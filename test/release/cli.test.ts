@@ -117,7 +117,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
         assert.match(lines[2], /^blue\s+live\s+web@sha256:aaaaaaaaaaaa\s+\[3, 4\]\s+2\s+100%\s+-\s+-$/);
         assert.match(
             lines[3],
-            /^green\s+candidate\s+web@sha256:bbbbbbbbbbbb\s+\[3, 4\]\s+2\s+0%\s+routes\[0\] header x-beta-user=alice\|bob\s+yes$/,
+            /^green\s+candidate\s+web@sha256:bbbbbbbbbbbb\s+\[3, 4\]\s+2\s+0%\s+routes\[0\] priority 1: header x-beta-user=alice\|bob\s+yes$/,
         );
         assert.equal(lines[4], "live: blue   candidate: green   canary: none   previous: none   database schema: 3");
         const json = JSON.parse((await run(["status", "--stack", "dev", "--dir", dir, "--json"])).out);
@@ -132,7 +132,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
             idle: false,
             tasks: 2,
             share: 0,
-            routes: ["routes[0] header x-beta-user=alice|bob"],
+            routes: ["routes[0] priority 1: header x-beta-user=alice|bob"],
             testListener: true,
         });
     });
@@ -233,6 +233,7 @@ describe("release tool (cli/main.ts, in-process)", () => {
                 DEV.replace("live: blue", "live: purple"),
                 ["flip", "--stack", "dev"],
                 /not valid as it stands[\s\S]*traffic.live must be one of blue, green \(got 'purple'\)/,
+                2,
             ],
         ];
         for (const [name, text, argv, message, code] of cases) {

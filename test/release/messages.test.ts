@@ -39,12 +39,19 @@ describe("release tool messages", () => {
         ]) {
             it(`${what}: flip and status refuse`, async () => {
                 const dir = stackDir({ dev: CANARY_DEV(percent) });
+                // An invalid stack file is bad input: the usage code in every command (cli/exitCodes.ts).
                 await refused(
                     dir,
                     ["flip", "--stack", "dev"],
                     `switchyard: Pulumi.dev.yaml is not valid as it stands; fix it first:\n${problem}`,
+                    2,
                 );
-                await refused(dir, ["status", "--stack", "dev"], `switchyard: the stack configuration has 1 problem:\n${problem}`);
+                await refused(
+                    dir,
+                    ["status", "--stack", "dev"],
+                    `switchyard: Pulumi.dev.yaml is not valid as it stands; fix it first:\n${problem}`,
+                    2,
+                );
             });
         }
 
@@ -72,7 +79,8 @@ describe("release tool messages", () => {
             await refused(
                 dir,
                 ["status", "--stack", "dev"],
-                "switchyard: the stack configuration has 1 problem:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got Infinity)",
+                "switchyard: Pulumi.dev.yaml is not valid as it stands; fix it first:\n  - switchyard:traffic.canary.percent must be a whole number 1..99 (got Infinity)",
+                2,
             );
         });
 
