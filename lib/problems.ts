@@ -20,12 +20,42 @@ export class ConfigError extends Error {
 
 type Obj = Record<string, unknown>;
 
+/**
+ * Where the keys a message names live in the stack file. The section parsers name the
+ * single-service keys (`switchyard:traffic.live`); in `switchyard:services` the same section is
+ * `switchyard:services.api.traffic.live`. The one place that maps one to the other.
+ */
+export type KeyNamespace = (message: string) => string;
+
+/** The single-service form: keys are where the section parsers say. */
+export const TOP_LEVEL: KeyNamespace = (message) => message;
+
+/**
+ * Every `switchyard:<key>` of `keys` named in a message moves under `switchyard:<prefix>`:
+ * `nestedKeys("services.api", ["traffic"])` turns `switchyard:traffic.routes[0]` into
+ * `switchyard:services.api.traffic.routes[0]` and leaves `switchyard:https` (stack-wide) alone.
+ */
+export function nestedKeys(prefix: string, keys: readonly string[]): KeyNamespace {
+    // `\b` after the key: `switchyard:service` must not match the start of `switchyard:services`.
+    const key = new RegExp(`switchyard:(${keys.join("|")})\\b`, "g");
+    return (message) => message.replace(key, (_, section: string) => `switchyard:${prefix}.${section}`);
+}
+
 /** Collects validation problems; readers record a problem and return `undefined` on bad input. */
 export class Problems {
     private readonly list: string[] = [];
 
+    constructor(private readonly namespace: KeyNamespace = TOP_LEVEL) {}
+
+    /** Records a problem, its keys moved to where they live (see KeyNamespace); a repeat is kept once. */
     add(problem: string): void {
-        this.list.push(problem);
+        const named = this.namespace(problem);
+        if (!this.list.includes(named)) this.list.push(named);
+    }
+
+    /** Everything collected so far, in order. */
+    get all(): readonly string[] {
+        return this.list;
     }
 
     get count(): number {

@@ -20,6 +20,13 @@
  *   "."; "only alphabetical characters after the final "." character")
  * - node_modules/@pulumi/aws/types/input.d.ts `ListenerRuleConditionHttpHeader.regexValues`
  *   (provider 7.48.0: http-header conditions take regular expressions)
+ * - https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RuleCondition.html
+ *   ("Each rule can optionally include up to one of each of the following conditions:
+ *   http-request-method, host-header, path-pattern, and source-ip"; a path pattern "is
+ *   case-sensitive, can be up to 128 characters in length", characters A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &
+ *   and the wildcards * ?) and API_PathPatternConditionConfig.html ("compared only to the path of
+ *   the URL, not to its query string"); the same text is in botocore's elbv2 service-2.json
+ *   (RuleCondition.Values, PathPatternConditionConfig.Values)
  */
 import { Route } from "../model";
 
@@ -44,8 +51,19 @@ export const HOST_VALUE = {
     hint: "must be a host name of at most 128 characters, using only letters, digits, - . and the wildcards * ? (no _), ending in .<letters>",
 };
 
+/**
+ * A path-pattern value as the ALB takes it: at most 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &
+ * and the wildcards * ? (RuleCondition.Values, elbv2 service-2.json). A leading / because the
+ * pattern is compared with the request's path, which always starts with one.
+ */
+export const PATH_VALUE = {
+    pattern: /^\/[A-Za-z0-9_\-.$/~"'@:+&*?]{0,127}$/,
+    hint: "must be a path pattern of at most 128 characters starting with /, using only letters, digits, _ - . $ / ~ \" ' @ : + & and the wildcards * ?",
+};
+
 /** A listener-rule condition in the provider's input shape (aws.types.input.lb.ListenerRuleCondition). */
 export interface RuleCondition {
+    readonly pathPattern?: { readonly values: string[] };
     readonly httpHeader?: { readonly httpHeaderName: string; readonly values?: string[]; readonly regexValues?: string[] };
     readonly hostHeader?: { readonly values: string[] };
     readonly sourceIp?: { readonly values: string[] };
@@ -105,6 +123,7 @@ function escapeRegex(s: string): string {
 function values(c: RuleCondition): string[] {
     if (c.httpHeader) return [...(c.httpHeader.values ?? []), ...(c.httpHeader.regexValues ?? [])];
     if (c.hostHeader) return c.hostHeader.values;
+    if (c.pathPattern) return c.pathPattern.values;
     if (c.sourceIp) return c.sourceIp.values;
     return (c.queryStrings ?? []).map((q) => `${q.key}=${q.value}`);
 }
@@ -115,9 +134,18 @@ function wildcards(c: RuleCondition): number {
         ? (c.httpHeader.values ?? [])
         : c.hostHeader
           ? c.hostHeader.values
-          : (c.queryStrings ?? []).flatMap((q) => [q.key, q.value]);
+          : c.pathPattern
+            ? c.pathPattern.values
+            : (c.queryStrings ?? []).flatMap((q) => [q.key, q.value]);
     return strings.join("").replace(/[^*?]/g, "").length;
 }
+
+/** "Up to one of each" per rule (API_RuleCondition.html). */
+const SINGLE_CONDITION_FIELDS: readonly { field: keyof RuleCondition; name: string; fix: string }[] = [
+    { field: "hostHeader", name: "host-header", fix: "give the hosts in one place, the service's match or the route" },
+    { field: "pathPattern", name: "path-pattern", fix: "give the paths in one place" },
+    { field: "sourceIp", name: "source-ip", fix: "give the source ranges in one place" },
+];
 
 /** A refusal: the route key it concerns (none: the whole rule) and what to do. */
 export interface RuleProblem {
@@ -146,6 +174,14 @@ export function ruleLimitProblems(conditions: readonly SourcedCondition[]): Rule
             }
         }
     }
+    for (const field of SINGLE_CONDITION_FIELDS) {
+        const given = conditions.filter((c) => c.condition[field.field] !== undefined);
+        if (given.length > 1) {
+            problems.push({
+                problem: `has ${given.length} ${field.name} conditions (${given.map((c) => c.key).join(", ")}); an ALB rule takes at most one: ${field.fix}`,
+            });
+        }
+    }
     const total = conditions.reduce((n, c) => n + values(c.condition).length, 0);
     if (total > valuesPerRule) {
         problems.push({
@@ -159,4 +195,44 @@ export function ruleLimitProblems(conditions: readonly SourcedCondition[]): Rule
         });
     }
     return problems;
+}
+
+/**
+ * Whether every string `narrow` matches is also matched by `broad`, in the ALB's wildcard
+ * language: `*` any run of characters (none too), `?` exactly one ("The following wildcard
+ * characters are supported: * (matches 0 or more characters) and ? (matches exactly 1
+ * character)": API_PathPatternConditionConfig.html, API_HostHeaderConditionConfig.html). Host
+ * names compare case-insensitively, paths case-sensitively (same pages).
+ *
+ * Sound, not complete: it answers true only when `broad` can consume `narrow` token by token
+ * (a `*` of `narrow` only by a `*` of `broad`), so it never calls a pattern covered that is not;
+ * a few exotic pairs (`*?` covering `?*`) are answered false, and then nothing is refused.
+ */
+export function patternCovers(broad: string, narrow: string, ignoreCase: boolean): boolean {
+    const b = ignoreCase ? broad.toLowerCase() : broad;
+    const n = ignoreCase ? narrow.toLowerCase() : narrow;
+    const memo = new Map<number, boolean>();
+    const covers = (i: number, j: number): boolean => {
+        if (i === b.length) return j === n.length;
+        const at = i * (n.length + 1) + j;
+        const known = memo.get(at);
+        if (known !== undefined) return known;
+        let result: boolean;
+        if (b[i] === "*") result = covers(i + 1, j) || (j < n.length && covers(i, j + 1));
+        else if (b[i] === "?") result = j < n.length && n[j] !== "*" && covers(i + 1, j + 1);
+        else result = j < n.length && n[j] === b[i] && covers(i + 1, j + 1);
+        memo.set(at, result);
+        return result;
+    };
+    return covers(0, 0);
+}
+
+/**
+ * Whether a rule on `broad` values takes every request a rule on `narrow` values would: each
+ * narrow value covered by one broad value. No values (no condition) matches every request.
+ */
+export function valuesCover(broad: readonly string[], narrow: readonly string[], ignoreCase: boolean): boolean {
+    if (broad.length === 0) return true;
+    if (narrow.length === 0) return false;
+    return narrow.every((n) => broad.some((b) => patternCovers(b, n, ignoreCase)));
 }

@@ -32,6 +32,17 @@ function describeMemory(values: readonly number[]): string {
     return `${values[0]} to ${values[values.length - 1]} in steps of ${values[1] - values[0]}`;
 }
 
+/** A service name (`service.name`, or a key of `switchyard:services`). */
+export const SERVICE_NAME = {
+    // The ECR repository is named `<name>-image-repo-<random>`, and ECR allows no doubled or
+    // trailing separator: (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*
+    // (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html).
+    pattern: new RegExp(`^(?=.{1,${SERVICE_NAME_MAX_LENGTH}}$)[a-z](-?[a-z0-9])*$`),
+    hint:
+        `must be 1-${SERVICE_NAME_MAX_LENGTH} lowercase letters, digits or single hyphens, starting with a letter and not ending ` +
+        `with a hyphen (it prefixes resource names; the green target group's generated name must fit AWS's 32 characters)`,
+};
+
 export function parseService(p: Problems, value: unknown): ServiceSettings | undefined {
     const key = "switchyard:service";
     if (value === undefined || value === null) {
@@ -57,15 +68,7 @@ export function parseService(p: Problems, value: unknown): ServiceSettings | und
     ]);
     if (!s) return undefined;
     const before = p.count;
-    const name = p.string(`${key}.name`, s.name, {
-        // The ECR repository is named `<name>-image-repo-<random>`, and ECR allows no doubled or
-        // trailing separator: (?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*
-        // (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html).
-        pattern: new RegExp(`^(?=.{1,${SERVICE_NAME_MAX_LENGTH}}$)[a-z](-?[a-z0-9])*$`),
-        hint:
-            `must be 1-${SERVICE_NAME_MAX_LENGTH} lowercase letters, digits or single hyphens, starting with a letter and not ending ` +
-            `with a hyphen (it prefixes resource names; the green target group's generated name must fit AWS's 32 characters)`,
-    });
+    const name = p.string(`${key}.name`, s.name, SERVICE_NAME);
     if (s.name === undefined) p.add(`${key}.name is required (e.g. name: web)`);
     for (const reserved of name === undefined ? [] : reservedPrefixesOf(name)) {
         p.add(
