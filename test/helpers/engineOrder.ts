@@ -14,8 +14,12 @@
  * - Deletes are generated "after all creates/updates finish" (the comment in generateSteps on a
  *   create-before-delete replacement), in reverse dependency order (ScheduleDeletes): a resource
  *   goes before the resources it depends on. The old half of a replacement is deleted there too.
- * - deleteBeforeReplace would delete first; no component of this stack sets it (grep
+ * - "By default, to minimize downtime, Pulumi creates new instances of resources before deleting
+ *   old ones" (https://www.pulumi.com/docs/iac/concepts/options/deletebeforereplace/).
+ *   deleteBeforeReplace would delete first; no component of this stack sets it (grep
  *   deleteBeforeReplace components/), and the mocks do not record it, so it is not modelled.
+ * - Not modelled either: an update that failed leaves its deletes pending, and the next `pulumi up`
+ *   runs those first, before any create or update (https://github.com/pulumi/pulumi/issues/9979).
  */
 import type { Recorded } from "../../lib/program/mocks";
 import { ResourceChange, diffEvaluations } from "../../lib/plan/diff";

@@ -48,19 +48,22 @@ async function up(rehearsal: Rehearsal, from: Raw | undefined, to: Raw, order: O
 /** A release step: the next stack file, or undefined when the step refuses or the file would be invalid. */
 type Step = { readonly name: string; readonly next: (raw: Raw) => Raw | undefined };
 
+/** fast-check prints a step in a counterexample by its name. */
+const named = (step: Step): Step => Object.assign(step, { [fc.toStringMethod]: () => step.name });
+
 function releaseStep(name: string, step: (cfg: SwitchyardConfig) => release.StepResult): Step {
-    return {
+    return named({
         name,
         next: (raw) => {
             const outcome = release.runStep(raw, STACK, step);
             return outcome.ok ? outcome.raw : undefined;
         },
-    };
+    });
 }
 
 /** An edit of `traffic.routes` by hand (or by a route command), kept only when the file stays valid. */
 function routeEdit(name: string, edit: (routes: readonly Raw[]) => Raw[] | undefined): Step {
-    return {
+    return named({
         name,
         next: (raw) => {
             const routes = edit(raw.traffic.routes ?? []);
@@ -76,7 +79,7 @@ function routeEdit(name: string, edit: (routes: readonly Raw[]) => Raw[] | undef
                 throw e;
             }
         },
-    };
+    });
 }
 
 const removeRoute = (at: number) =>
