@@ -391,6 +391,13 @@ describe("release tool answers", () => {
                 EXIT.usage,
                 /option '--color <color>' argument 'purple' is invalid/,
             );
+            // A listener rule's priority is 1..50000: botocore data/elbv2/2015-12-01/service-2.json, shape RulePriority {min: 1, max: 50000}.
+            await expect(
+                dir,
+                add("--cookie", "a=1", "--priority", "50001"),
+                EXIT.usage,
+                /option '--priority <n>' argument '50001' is invalid\. must be a whole number 1\.\.50000/,
+            );
             // The state, not the flags: a route to an empty colour is refused by the config model (exit 1).
             const empty = stackDir({ dev: TWO_IMAGES.replace(`    green:\n      image: ${B}\n`, "") });
             await expect(empty, add("--cookie", "beta=1"), EXIT.refused, /switchyard:slots\.green is empty but green receives traffic/);
@@ -415,6 +422,9 @@ describe("release tool answers", () => {
         });
     });
 
+    // @pulumi/docker builds `Dockerfile` in the context when none is named: "if left blank, we assume
+    // traditional location of Dockerfile within the Docker build context"
+    // (https://github.com/pulumi/pulumi-docker/releases/tag/v4.0.1; cli/commands/buildContext.ts).
     it("issue 15 item 13: start --build needs a folder with a Dockerfile (exit 2)", async () => {
         const dir = stackDir({ dev: TWO_IMAGES.replace(`    green:\n      image: ${B}\n`, "") });
         await expect(
