@@ -5,25 +5,120 @@
  * each section's parser is in lib/parse/.
  */
 import { CONFIG_KEYS, Color, ENVIRONMENTS, RawConfig, STRATEGIES, SwitchyardConfig, defaultEnvironment } from "./model";
+import { parseLoadBalancer } from "./parse/edge";
 import { parseService } from "./parse/service";
+import { SERVICES_KEY, SERVICE_SECTIONS, checkServiceEntry, checkServiceKey, parseMatch, serviceView } from "./parse/services";
 import { parseAlarms, parseDatabase, parseHttps, parseNetwork, parseTestAccess } from "./parse/settings";
 import { parseRollout } from "./parse/rollout";
 import { parseSlots } from "./parse/slots";
 import { checkTrafficColors, parseTraffic } from "./parse/traffic";
-import { Problems } from "./problems";
+import { ConfigError, KeyNamespace, Problems, TOP_LEVEL, nestedKeys } from "./problems";
+import { ALB_QUOTAS, layoutProblems } from "./ruleLayout";
+import { ServiceSpec, StackSpec } from "./stackSpec";
 
 export * from "./model";
 
 /**
- * Parses and validates every `switchyard:*` key at once. Throws one ConfigError naming each
- * offending key and its fix; returns a model with every default filled in.
+ * Parses and validates a stack file's `switchyard:*` keys, in either form: one service at the
+ * top (service, slots, traffic, ...), or `switchyard:services` with `switchyard:loadBalancer`.
+ * Every problem at once, in one ConfigError, each naming the key where it is and the fix; the
+ * rule layout (lib/ruleLayout.ts) is checked too, so nothing invalid is ever registered.
  */
-export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
+export function parseStack(raw: RawConfig, stack: string): StackSpec {
+    if (raw.services === undefined && raw.loadBalancer === undefined) return singleServiceStack(parseConfig(raw, stack));
     const p = new Problems();
+    if (raw.services === undefined) {
+        p.add(
+            `switchyard:loadBalancer needs ${SERVICES_KEY}: it describes the load balancer several services share; ` +
+                `move the service's keys into ${SERVICES_KEY}.<name>, or remove switchyard:loadBalancer`,
+        );
+        // The rest is a single-service stack: its problems too, at once.
+        collect(p, () => parseConfig({ ...raw, loadBalancer: undefined }, stack));
+        p.throwIfAny();
+    }
+    reportUnknownKeys(p, raw);
+    for (const [key, value] of Object.entries(raw)) reportEmptyValues(p, `switchyard:${key}`, value);
+    for (const section of SERVICE_SECTIONS) {
+        if (raw[section] !== undefined) {
+            p.add(
+                `switchyard:${section} cannot be used with ${SERVICES_KEY}: each service has its own; ` +
+                    `move it into ${SERVICES_KEY}.<name>.${section}`,
+            );
+        }
+    }
+    const entries = p.object(SERVICES_KEY, raw.services, Object.keys((raw.services as object) ?? {}));
+    if (entries && Object.keys(entries).length === 0) p.add(`${SERVICES_KEY} must name at least one service`);
+    const names = Object.keys(entries ?? {});
+    const edge = parseLoadBalancer(p, raw.loadBalancer, names, true);
+    const lb = raw.loadBalancer as Record<string, unknown> | undefined;
+    const defaultName = typeof lb === "object" && lb !== null ? lb.default : undefined;
+    const services: ServiceSpec[] = [];
+    for (const name of names) {
+        const before = p.count;
+        const validName = checkServiceKey(p, name);
+        const entry = checkServiceEntry(p, name, entries![name]);
+        if (!entry) continue;
+        const match = parseMatch(p, name, entry.match, name === defaultName);
+        // A key that is no valid name is reported above; the rest of the entry is still checked.
+        const view = serviceView(validName ? name : "invalid-name", entry, raw);
+        const config = collect(p, () => parseServiceConfig(view, stack, nestedKeys(`services.${name}`, SERVICE_SECTIONS)));
+        if (config && p.count === before) services.push({ ...config, match, keyPath: ["services", name] });
+    }
+    if (edge) {
+        for (const problem of layoutProblems({ stack, form: "services", edge, services })) p.add(problem);
+    }
+    p.throwIfAny();
+    return { stack, form: "services", edge: edge!, services };
+}
+
+/** The single-service form as a stack: one service, whose weighted forward is the listeners' default action. */
+function singleServiceStack(config: SwitchyardConfig): StackSpec {
+    const spec: StackSpec = {
+        stack: config.stack,
+        form: "single",
+        edge: { default: config.service.name, maxRules: ALB_QUOTAS.rulesPerLoadBalancer },
+        services: [{ ...config, keyPath: [] }],
+    };
+    const problems = layoutProblems(spec);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return spec;
+}
+
+/** Runs a parser that throws one ConfigError, keeping its problems in `p`. */
+function collect<T>(p: Problems, parse: () => T): T | undefined {
+    try {
+        return parse();
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const problem of err.problems) p.add(problem);
+        return undefined;
+    }
+}
+
+function reportUnknownKeys(p: Problems, raw: RawConfig): void {
     for (const key of Object.keys(raw)) {
         if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
             p.add(`switchyard:${key} is not a known key; use one of: ${CONFIG_KEYS.map((k) => `switchyard:${k}`).join(", ")}`);
         }
+    }
+}
+
+/**
+ * Parses and validates the single-service form's `switchyard:*` keys at once. Throws one
+ * ConfigError naming each offending key and its fix; returns a model with every default filled
+ * in. parseStack reads either form; this one is what it runs on each service.
+ */
+export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
+    return parseServiceConfig(raw, stack, TOP_LEVEL);
+}
+
+/** One service's keys, its problems named where they live (`namespace`, lib/problems.ts). */
+function parseServiceConfig(raw: RawConfig, stack: string, namespace: KeyNamespace): SwitchyardConfig {
+    const p = new Problems(namespace);
+    reportUnknownKeys(p, raw);
+    for (const key of ["services", "loadBalancer"]) {
+        if (raw[key] !== undefined)
+            p.add(`switchyard:${key} belongs to the many-services form, which parseConfig does not read: use parseStack`);
     }
     const known = p.count;
     for (const [key, value] of Object.entries(raw)) reportEmptyValues(p, `switchyard:${key}`, value);

@@ -172,6 +172,8 @@ export const CONFIG_KEYS = [
     "alarms",
     "registry",
     "rollout",
+    "services",
+    "loadBalancer",
 ] as const;
 
 export const DIGEST_PATTERN = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/;
