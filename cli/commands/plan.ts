@@ -11,6 +11,7 @@ import { Document } from "yaml";
 import { SwitchyardConfig, parseConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/problems";
 import { Plan, Side, buildPlan } from "../../lib/plan/plan";
+import { listed } from "../../lib/release";
 import { buildAssumptions } from "../../lib/plan/builds";
 import type { BuildAssumption } from "../../lib/program/mocks";
 import { planJson, planMarkdown, planText } from "../../lib/plan/render";
@@ -94,7 +95,8 @@ function validated(label: string, doc: Document, stack: string): Loaded {
     try {
         return { label, configMap, config: parseConfig(readRaw(doc, label), stack) };
     } catch (e) {
-        if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => `${label}: ${p}`));
+        // The words status and the editing commands use (lib/release.ts runStep), naming which file.
+        if (e instanceof ConfigError) throw new CliError(`${label} is not valid as it stands; fix it first:\n${listed(e)}`, 2);
         throw e;
     }
 }

@@ -89,9 +89,22 @@ function partsOf(before: SwitchyardConfig, after: SwitchyardConfig, liveElsewher
     const routesLeft = rolledBack ? before.traffic.routes.filter((r) => r.color !== was) : before.traffic.routes;
     const canaryChanged = !same(canaryLeft, after.traffic.canary);
     const routesChanged = !same(routesLeft, after.traffic.routes);
-    const bothRemoved = !flipped && !after.traffic.canary && after.traffic.routes.length === 0;
-    if (!flipped && canaryChanged && routesChanged && bothRemoved) {
-        parts.push({ kind: "rollback", summary: `rollback: the canary and routes are removed; ${live} serves all production traffic` });
+    // A rollback without a flip removes the canary and the routes to the candidate, nothing else (lib/release.ts).
+    const toCandidate = (routes: readonly Route[]) => routes.filter((r) => r.color !== live);
+    const rollbackShape =
+        !flipped &&
+        (canaryChanged || routesChanged) &&
+        !after.traffic.canary &&
+        same(
+            after.traffic.routes,
+            before.traffic.routes.filter((r) => r.color === live),
+        ) &&
+        (before.traffic.canary !== undefined || toCandidate(before.traffic.routes).length > 0);
+    if (rollbackShape) {
+        parts.push({
+            kind: "rollback",
+            summary: `rollback: the canary and the routes to ${otherColor(live)} are removed; ${live} serves all production traffic`,
+        });
     } else {
         if (canaryChanged) parts.push(canaryPart(after, canaryLeft));
         if (routesChanged) parts.push(routePart(routesLeft, after.traffic.routes));

@@ -1,14 +1,15 @@
 /**
  * The release-tool command that returns a stack file exactly to its base after a planned change,
  * or null with the reason when no command does (then: git revert). Found by running the release
- * steps themselves (lib/release.ts) on the changed file: one step, then two, each built from
- * what the base says (its canary, its builds); the first whose result is the base's
- * configuration is the undo. So the printed command is right by construction, also for a change
+ * steps themselves (lib/release.ts, lib/routes.ts) on the changed file: one step, then two, then
+ * three, each built from what the base says (its canary, its builds, its routes); the first whose
+ * result is the base's configuration is the undo. So the printed command is right by construction, also for a change
  * that combines several steps, and never merely the nearest step. Pure.
  */
-import { Color, RawConfig, SchemaSupport, SwitchyardConfig } from "../model";
+import { Color, RawConfig, Route, SchemaSupport, SwitchyardConfig } from "../model";
 import * as release from "../release";
 import { describeSlot } from "../release";
+import { routeAdd, routeRemove } from "../routes";
 import { diffPaths } from "./diff";
 import { summarizeTraffic } from "./traffic";
 
@@ -46,11 +47,15 @@ export function undoCommand(before: UndoSide | undefined, after: UndoSide, dirAr
     // Keys outside switchyard: (aws:region, …) are changed by no release step.
     if (others.length > 0) return { command: null, note: `${revert}; no release step changes ${others.join(", ")}` };
 
-    const singles = stepsFrom(before.config);
-    const sequences = [...singles.map((s) => [s]), ...singles.flatMap((a) => singles.filter((b) => b !== a).map((b) => [a, b]))];
-    const results = sequences.map((steps) => ({ steps, result: simulate(rawOf(after.file), stack, steps) }));
-    const exact = results.find((r) => r.result && sameJson(r.result.config, before.config));
-    if (exact) return { command: tool(exact.steps), note: "returns the stack file exactly to the base (the steps were run on it)" };
+    const singles = stepsFrom(before.config, after.config);
+    const results: { steps: readonly Step[]; result: ReturnType<typeof simulate> }[] = [];
+    for (const steps of sequences(singles)) {
+        const result = simulate(rawOf(after.file), stack, steps);
+        if (result && sameJson(normalized(result.config), normalized(before.config))) {
+            return { command: tool(steps), note: "returns the stack file exactly to the base; checked by running the steps on it" };
+        }
+        results.push({ steps, result });
+    }
 
     if (production(after.config, false) === production(before.config, false)) {
         const rebuilt = servingBuilds(after.config).filter(
@@ -72,8 +77,27 @@ export function undoCommand(before: UndoSide | undefined, after: UndoSide, dirAr
     };
 }
 
-/** Every single step that could lead back to `base`: the traffic steps, and start of each build the base holds. */
-function stepsFrom(base: SwitchyardConfig): Step[] {
+/** Sequences of up to MAX_STEPS different steps, shortest first. */
+function* sequences(steps: readonly Step[]): Generator<readonly Step[]> {
+    for (let n = 1; n <= MAX_STEPS; n++) yield* ofLength(steps, [], n);
+}
+
+function* ofLength(steps: readonly Step[], prefix: readonly Step[], n: number): Generator<readonly Step[]> {
+    if (prefix.length === n) {
+        yield prefix;
+        return;
+    }
+    for (const step of steps) if (!prefix.includes(step)) yield* ofLength(steps, [...prefix, step], n);
+}
+
+/** A rollback, the canary it removed and a route it removed: three steps are the most one undo takes. */
+const MAX_STEPS = 3;
+
+/**
+ * Every single step that could lead back to `base`: the traffic steps, start of each build the
+ * base holds, route add of each base route, route remove of each route the change added.
+ */
+function stepsFrom(base: SwitchyardConfig, changed: SwitchyardConfig): Step[] {
     const steps: Step[] = [
         { args: "rollback", run: (c) => release.rollback(c) },
         { args: "flip", run: (c) => release.flip(c) },
@@ -99,7 +123,51 @@ function stepsFrom(base: SwitchyardConfig): Step[] {
                 }),
         });
     }
+    const has = (routes: readonly Route[], r: Route) => routes.some((x) => sameJson(x, r));
+    // Every base route, not only those the change removed: a rollback in the undo removes routes too.
+    for (const route of base.traffic.routes) {
+        const flags = routeFlags(route);
+        steps.push({ args: `route add ${flagWords(route)}`, run: (c) => routeAdd(c, flags) });
+    }
+    for (const route of changed.traffic.routes.filter((r) => !has(base.traffic.routes, r))) {
+        steps.push({ args: `route remove --priority ${route.priority}`, run: (c) => routeRemove(c, route.priority) });
+    }
     return steps;
+}
+
+/** The flags of `route add` that recreate `route` exactly (its priority included). */
+function routeFlags(route: Route) {
+    return {
+        color: route.color,
+        header: route.header ? `${route.header.name}=${route.header.values.join(",")}` : undefined,
+        cookie: route.cookie ? `${route.cookie.name}=${route.cookie.value}` : undefined,
+        sourceIps: route.sourceIps,
+        hosts: route.hosts,
+        queries: route.query ? Object.entries(route.query).map(([k, v]) => `${k}=${v}`) : undefined,
+        priority: route.priority,
+    };
+}
+
+function flagWords(route: Route): string {
+    const f = routeFlags(route);
+    const words = [`--color ${f.color}`];
+    if (f.header) words.push(`--header ${shellWord(f.header)}`);
+    if (f.cookie) words.push(`--cookie ${shellWord(f.cookie)}`);
+    for (const ip of f.sourceIps ?? []) words.push(`--source-ip ${shellWord(ip)}`);
+    for (const host of f.hosts ?? []) words.push(`--host ${shellWord(host)}`);
+    for (const q of f.queries ?? []) words.push(`--query ${shellWord(q)}`);
+    words.push(`--priority ${f.priority}`);
+    return words.join(" ");
+}
+
+/** A word as a POSIX shell reads it back unchanged: quoted when it holds anything but plain characters. */
+function shellWord(word: string): string {
+    return /^[A-Za-z0-9_./:=,@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The configuration with routes in priority order: the ALB evaluates rules by priority, not by their place in the list. */
+function normalized(cfg: SwitchyardConfig): SwitchyardConfig {
+    return { ...cfg, traffic: { ...cfg.traffic, routes: [...cfg.traffic.routes].sort((a, b) => a.priority - b.priority) } };
 }
 
 /** The steps run one after the other on `raw`, as the release tool would; undefined if one refuses. */

@@ -159,7 +159,27 @@ describe("plan: hand edits that break an invariant", () => {
             command:
                 "npm run switchyard -- rollback --stack prod && " +
                 `npm run switchyard -- start --image ${digest("9")} --schema 3 --stack prod`,
-            note: "returns the stack file exactly to the base (the steps were run on it)",
+            note: "returns the stack file exactly to the base; checked by running the steps on it",
+        });
+    });
+
+    it("a flip over a route to the candidate: undone exactly by rollback, then the canary and the route it removed", async () => {
+        const routed = edit(
+            afterStep("prod", started, (c) => release.canary(c, { percent: 10 })),
+            "traffic",
+            (t) => (t.routes = [{ color: "green", priority: 7, header: { name: "x-beta-user", values: ["alice"] } }]),
+        );
+        const plan = await planOf(
+            "prod",
+            routed,
+            afterStep("prod", routed, (c) => release.flip(c)),
+        );
+        assert.deepEqual([plan.kind, plan.violations], ["flip", []]);
+        assert.deepEqual(plan.undo, {
+            command:
+                "npm run switchyard -- rollback --stack prod && npm run switchyard -- canary --percent 10 --stack prod && " +
+                "npm run switchyard -- route add --color green --header x-beta-user=alice --priority 7 --stack prod",
+            note: "returns the stack file exactly to the base; checked by running the steps on it",
         });
     });
 
@@ -177,7 +197,7 @@ describe("plan: hand edits that break an invariant", () => {
         // canary --percent 10 alone would leave the route; rollback alone would remove the base's canary too.
         assert.deepEqual(plan.undo, {
             command: "npm run switchyard -- rollback --stack prod && npm run switchyard -- canary --percent 10 --stack prod",
-            note: "returns the stack file exactly to the base (the steps were run on it)",
+            note: "returns the stack file exactly to the base; checked by running the steps on it",
         });
     });
 });
@@ -261,7 +281,8 @@ describe("plan command", () => {
         const invalid = await run(["plan", "--stack", "prod", "--dir", dir]);
         assert.equal(invalid.code, 2);
         assert.match(invalid.err, /switchyard:traffic\.live/);
-        assert.equal(invalid.err.replace(`${path.join(dir, "Pulumi.prod.yaml")}: `, ""), status.err);
+        // The same message as status, naming the file by its path.
+        assert.equal(invalid.err.replace(path.join(dir, "Pulumi.prod.yaml"), "Pulumi.prod.yaml"), status.err);
 
         fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), stringify({ config: prod }));
         const badRef = await run(["plan", "--stack", "prod", "--dir", dir, "--base", "no-such-ref"]);

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { SwitchyardConfig } from "../../lib/config";
 import { Plan } from "../../lib/plan/plan";
 import * as release from "../../lib/release";
+import { routeAdd, routeRemove } from "../../lib/routes";
 import { BUILT, ConfigMap, afterStep, changeList, committed, configOf, digest, planOf } from "./helpers";
 
 /** The committed prod stack declares database.schema 3: every build there says what it runs against. */
@@ -24,6 +25,12 @@ function undoStep(line: string): (cfg: SwitchyardConfig) => release.StepResult {
     const args = line.replace(/^npm run switchyard -- /, "").replace(/ --stack \S+.*$/, "");
     const [command, ...rest] = args.split(" ");
     const flags = Object.fromEntries(rest.flatMap((w, i) => (w.startsWith("--") ? [[w.slice(2), rest[i + 1]]] : [])));
+    const all = (flag: string) => rest.flatMap((w, i) => (w === `--${flag}` ? [rest[i + 1]] : []));
+    if (command === "route" && rest[0] === "add") {
+        const flagsOf = { color: flags.color, header: flags.header, cookie: flags.cookie, priority: Number(flags.priority) };
+        return (c) => routeAdd(c, { ...flagsOf, sourceIps: all("source-ip"), hosts: all("host"), queries: all("query") });
+    }
+    if (command === "route" && rest[0] === "remove") return (c) => routeRemove(c, Number(flags.priority));
     const stickiness = flags.stickiness === undefined ? undefined : Number(flags.stickiness);
     if (command === "rollback") return (c) => release.rollback(c);
     if (command === "flip") return (c) => release.flip(c);
@@ -46,7 +53,12 @@ async function expectStep(stack: string, before: ConfigMap, after: ConfigMap, ki
         return plan;
     }
     const undone = undoSteps(plan).reduce((map, step) => afterStep(stack, map, step), after);
-    assert.deepEqual(configOf(stack, undone), configOf(stack, before), `undo: ${plan.undo.command}`);
+    // Routes compared in priority order: the ALB evaluates rules by priority, not by their place in the list.
+    const byPriority = (cfg: SwitchyardConfig) => ({
+        ...cfg,
+        traffic: { ...cfg.traffic, routes: [...cfg.traffic.routes].sort((a, b) => a.priority - b.priority) },
+    });
+    assert.deepEqual(byPriority(configOf(stack, undone)), byPriority(configOf(stack, before)), `undo: ${plan.undo.command}`);
     return plan;
 }
 
@@ -158,6 +170,30 @@ describe("plan: release steps", () => {
             "update Resource web-gate",
             "update Service web-blue-svc",
         ]);
+    });
+
+    it("a rollback without a flip (canary and the route to the candidate go, the route to the live colour stays): undone by three commands", async () => {
+        const prod = committed("prod");
+        const started = afterStep("prod", prod, (c) => release.start(c, { image: digest("f"), schema: SCHEMA }));
+        const canary = afterStep("prod", started, (c) => release.canary(c, { percent: 10 }));
+        const routed = {
+            ...canary,
+            "switchyard:traffic": {
+                ...(canary["switchyard:traffic"] as object),
+                routes: [
+                    { color: "green", priority: 5, header: { name: "x-beta-user", values: ["alice", "bob"] } },
+                    { color: "blue", priority: 9, sourceIps: ["203.0.113.0/24"] },
+                ],
+            },
+        };
+        const rolledBack = afterStep("prod", routed, (c) => release.rollback(c));
+        const plan = await expectStep("prod", routed, rolledBack, "rollback");
+        assert.equal(plan.summary, "rollback: the canary and the routes to green are removed; blue serves all production traffic");
+        assert.equal(
+            plan.undo.command,
+            "npm run switchyard -- canary --percent 10 --stack prod && " +
+                "npm run switchyard -- route add --color green --header x-beta-user=alice,bob --priority 5 --stack prod",
+        );
     });
 
     it("a second release into a warm candidate replaces its task definition, and the service follows it", async () => {
