@@ -20,7 +20,8 @@ import { baseRaw, digest, stackConfig } from "../helpers/configs";
 import { OrderOptions, engineOrder } from "../helpers/engineOrder";
 import { useMoto } from "../helpers/moto";
 import { evaluate } from "../helpers/program";
-import { RULE, Rehearsal, RehearsalError, expectedListeners } from "../helpers/rehearsal";
+import { RULE, expectedListeners } from "../helpers/listenerViews";
+import { Rehearsal, RehearsalError } from "../helpers/rehearsal";
 
 type Raw = Record<string, any>;
 const STACK = "dev";
