@@ -9,6 +9,7 @@ import { ConfigError, Problems, nestedKeys } from "../../lib/problems";
 import { StackSpec, serviceNamed } from "../../lib/stackSpec";
 import { baseRaw, digest } from "../helpers/configs";
 import { stackFileConfig } from "../helpers/program";
+import { servicesRaw } from "../helpers/servicesConfigs";
 
 /** The raw `switchyard:*` values of a committed stack file. */
 function committedRaw(stack: string): Record<string, unknown> {
@@ -17,28 +18,6 @@ function committedRaw(stack: string): Record<string, unknown> {
             .filter(([k]) => k.startsWith("switchyard:"))
             .map(([k, v]) => [k.slice("switchyard:".length), v]),
     );
-}
-
-/** `web` (the default) and `api` on /api and /api/* of api.example.com. */
-export function servicesRaw(): Record<string, any> {
-    return {
-        testAccess: { cidrs: ["203.0.113.0/24"] },
-        loadBalancer: { default: "web" },
-        services: {
-            web: {
-                match: { priority: 40000 },
-                service: { port: 8080 },
-                slots: { blue: { image: digest("a") } },
-                traffic: { live: "blue" },
-            },
-            api: {
-                match: { paths: ["/api", "/api/*"], hosts: ["api.example.com"], priority: 100 },
-                service: { port: 9090, desiredCount: 3 },
-                slots: { blue: { image: digest("b") }, green: { image: digest("c") } },
-                traffic: { live: "green", routes: [{ color: "blue", header: { name: "x-beta", values: ["1"] } }] },
-            },
-        },
-    };
 }
 
 function edit(change: (raw: Record<string, any>) => void): Record<string, any> {
