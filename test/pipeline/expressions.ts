@@ -4,10 +4,14 @@
  * https://docs.github.com/en/actions/reference/workflows-and-actions/expressions
  * - literals 'str' (a doubled '' is a quote), numbers, true/false/null; property access a.b.c
  *   (a missing property is null); ! == != && || and parentheses; `==` as in the docs' operators table;
- * - success(), failure(), cancelled(), always(), contains(a, b), fromJSON(s).
+ * - success(), failure(), cancelled(), always(), contains(a, b), fromJSON(s), hashFiles(literal paths).
  * Status functions, per the docs' "Status check functions": success() = no earlier step failed and
  * the job was not cancelled; failure() = an earlier step failed; cancelled() = the job was cancelled.
  */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+
 export interface JobState {
     /** An earlier step of the job failed (a step that timed out fails). */
     readonly failed: boolean;
@@ -20,6 +24,12 @@ export interface JobState {
 type Value = string | number | boolean | null | Value[] | { [k: string]: Value } | unknown;
 
 export function evaluate(expression: string, state: JobState): boolean {
+    let result: unknown;
+    evaluateWith(expression, state, (v) => (result = v));
+    return truthy(result);
+}
+
+function evaluateWith(expression: string, state: JobState, done: (value: unknown) => void): void {
     const text = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1");
     const tokens = tokenize(text);
     let pos = 0;
@@ -89,7 +99,7 @@ export function evaluate(expression: string, state: JobState): boolean {
     };
     const result = or();
     if (pos !== tokens.length) throw new Error(`unparsed rest ${tokens.slice(pos).join(" ")} in: ${expression}`);
-    return truthy(result);
+    done(result);
 }
 
 function call(name: string, args: Value[], state: JobState): Value {
@@ -110,6 +120,15 @@ function call(name: string, args: Value[], state: JobState): Value {
                       .includes(String(args[1] ?? "").toLowerCase());
         case "fromJSON":
             return JSON.parse(String(args[0])) as Value;
+        case "hashFiles": {
+            // Literal paths under github.workspace (no globs): the SHA-256 of each file's SHA-256, '' when none exists.
+            const workspace = String((state.contexts.github as { workspace?: string } | undefined)?.workspace ?? ".");
+            const files = args.map((a) => path.join(workspace, String(a))).filter((f) => existsSync(f));
+            if (files.length === 0) return "";
+            const all = createHash("sha256");
+            for (const f of files) all.update(createHash("sha256").update(readFileSync(f)).digest());
+            return all.digest("hex");
+        }
         default:
             throw new Error(`unknown function ${name}()`);
     }
@@ -134,4 +153,19 @@ function looseEqual(a: Value, b: Value): boolean {
     const n = (v: Value) =>
         v === null ? 0 : typeof v === "boolean" ? Number(v) : typeof v === "string" ? (v.trim() === "" ? 0 : Number(v)) : Number(v);
     return n(a) === n(b);
+}
+
+/** The value of one expression (for `${{ }}` in run scripts, env and with). */
+export function evaluateValue(expression: string, state: JobState): unknown {
+    let result: unknown;
+    evaluateWith(expression, state, (v) => (result = v));
+    return result;
+}
+
+/** A string with every `${{ expression }}` replaced by its value ('' for null), as the runner does before a step runs. */
+export function interpolate(text: string, state: JobState): string {
+    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_m, expr: string) => {
+        const v = evaluateValue(expr, state);
+        return v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
+    });
 }
