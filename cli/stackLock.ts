@@ -95,6 +95,9 @@ function tryCreate(lock: string): string | undefined {
     }
     try {
         fs.writeSync(fd, content);
+    } catch (e) {
+        fs.rmSync(lock, { force: true }); // a full disk: leave no lock without an owner behind
+        throw e;
     } finally {
         fs.closeSync(fd);
     }
