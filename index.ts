@@ -1,41 +1,34 @@
 /**
- * switchyard: read the stack configuration, validate all of it, build the service, export
- * what people and tools need. Bad configuration fails here, before any resource is registered.
+ * switchyard: read the stack configuration, validate all of it, build the edge and the services
+ * (program.ts), export what people and tools need. Bad configuration fails here, before any
+ * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BlueGreenService } from "./components/blueGreenService";
-import { parseConfig, rawFromPulumiConfig } from "./lib/config";
+import { parseStack, rawFromPulumiConfig } from "./lib/config";
 import { unreachableAddressWarnings } from "./lib/parse/settings";
-import { testListenerTarget } from "./lib/traffic";
+import { program } from "./program";
 
-const config = parseConfig(rawFromPulumiConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+const spec = parseStack(rawFromPulumiConfig(pulumi.runtime.allConfig()), pulumi.getStack());
 // Valid but useless settings: `pulumi preview`/`up` show these under Diagnostics.
-for (const warning of unreachableAddressWarnings(config)) void pulumi.log.warn(warning);
-const service = new BlueGreenService(config.service.name, { config });
-const fleets = service.fleets;
+for (const service of spec.services) for (const warning of unreachableAddressWarnings(service)) void pulumi.log.warn(warning);
+const outputs = program(spec);
+const single = outputs.form === "single" ? outputs : undefined;
+const many = outputs.form === "services" ? outputs : undefined;
 
 /** Where users go. */
-export const productionUrl = service.productionUrl;
-/** The candidate, for testers in testAccess.cidrs (blue-green only). */
-export const testUrl = service.testUrl ?? null;
-export const liveColor = service.liveColor;
-/** The colour the test listener serves, which a release goes into (blue-green only). */
-export const candidateColor = testListenerTarget(config) ?? null;
-/** Share of default production traffic per colour, in percent. */
-export const weights = service.weights;
-/** The digest-pinned image each colour runs; null for an empty slot. */
-export const images = {
-    blue: service.images.blue ?? null,
-    green: service.images.green ?? null,
-};
-/** What the release tool and verify need to find the resources. */
-export const arns = {
-    loadBalancer: service.trafficSwitch.loadBalancer.arn,
-    productionListener: service.trafficSwitch.productionListener!.arn,
-    testListener: service.trafficSwitch.testListener?.arn ?? null,
-    cluster: service.cluster.arn,
-    repository: service.serverImage.repository.arn,
-    targetGroups: { blue: fleets.blue?.targetGroup.arn ?? null, green: fleets.green?.targetGroup.arn ?? null },
-    services: { blue: fleets.blue?.service?.id ?? null, green: fleets.green?.service?.id ?? null },
-};
-export const repositoryUrl = service.serverImage.repository.repositoryUrl;
+export const productionUrl = outputs.productionUrl;
+/** The candidate, for testers in testAccess.cidrs (blue-green only; single-service form). */
+export const testUrl = single ? single.testUrl : undefined;
+export const liveColor = single?.liveColor;
+/** The colour the test listener serves, which a release goes into (blue-green only; single-service form). */
+export const candidateColor = single ? single.candidateColor : undefined;
+/** Share of default production traffic per colour, in percent (single-service form). */
+export const weights = single?.weights;
+/** The digest-pinned image each colour runs; null for an empty slot (single-service form). */
+export const images = single?.images;
+/** What the release tool and verify need to find the resources (single-service form). */
+export const arns = single?.arns;
+export const repositoryUrl = single?.repositoryUrl;
+/** The services form: the shared edge, and each service's outputs (the single form's keys) by name. */
+export const edge = many?.edge;
+export const services = many?.services;

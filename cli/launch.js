@@ -15,7 +15,7 @@ const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
 /** What the compiled tree holds: the program, its components and the tool (same layout as the sources). */
-const SOURCES = ["index.ts", "components", "lib", "cli"];
+const SOURCES = ["index.ts", "program.ts", "components", "lib", "cli"];
 const CACHE = path.join(ROOT, "node_modules", ".cache", "switchyard-cli");
 /**
  * Packages the tool loads at every start, each bundled into one file at <tree>/node_modules/<name>

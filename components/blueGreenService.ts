@@ -8,11 +8,38 @@ import { ColorFleet, FleetNetwork } from "./colorFleet";
 import { HealthGate } from "./healthGate";
 import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
-import { TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
+import { EdgeRef } from "./loadBalancer";
+import { RuleSpec, TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
+import { routeConditions } from "../lib/parse/albRules";
 
 export interface BlueGreenServiceArgs {
-    /** The validated stack configuration (lib/config.ts). */
+    /**
+     * The service: its settings (`service.*`), release state (`slots`, `traffic`), strategy, alarms,
+     * registry and the stack-wide settings it uses (environment, network, https, testAccess), as
+     * lib/config.ts validates them. `argsFromConfig` takes it from a stack file; a program of your
+     * own builds one (examples/two-services).
+     */
     readonly config: SwitchyardConfig;
+    /** A shared load balancer (components/loadBalancer.ts, or an adopted one). @default the service creates its own */
+    readonly edge?: EdgeRef;
+    /** A shared ECS cluster. @default the service creates its own, `${name}-cluster` */
+    readonly cluster?: { readonly arn: pulumi.Input<string> };
+    /**
+     * The listener rules of this service, as the rule layout plans them (lib/ruleLayout.ts).
+     * @default each route at its own priority, named by it; no forward or test rule (the service's
+     * weighted forward is the listeners' default action)
+     */
+    readonly rules?: ServiceRules;
+}
+
+/** Where a service's rules sit on the listeners (lib/ruleLayout.ts decides names, priorities and conditions). */
+export interface ServiceRules {
+    /** One per `traffic.routes` entry, in the same order. */
+    readonly routes: readonly RuleSpec[];
+    /** The weighted forward, when the listeners' default action is not this service's. */
+    readonly forward?: RuleSpec;
+    /** The test listener's rule to the candidate, when that listener's default action is not this service's. */
+    readonly test?: RuleSpec;
 }
 
 /**
@@ -20,6 +47,8 @@ export interface BlueGreenServiceArgs {
  * ColorFleet per colour, and the TrafficSwitch that routes between them.
  */
 export class BlueGreenService extends pulumi.ComponentResource {
+    /** The settings and release state this service was built from. */
+    public readonly config: SwitchyardConfig;
     public readonly productionUrl: pulumi.Output<string>;
     /** Undefined with the rolling strategy (no candidate, no test listener). */
     public readonly testUrl?: pulumi.Output<string>;
@@ -29,7 +58,9 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly images: Partial<Record<Color, pulumi.Output<string>>>;
     public readonly fleets: Partial<Record<Color, ColorFleet>>;
     public readonly trafficSwitch: TrafficSwitch;
-    public readonly cluster: aws.ecs.Cluster;
+    /** The service's own cluster (undefined on a shared one). */
+    public readonly cluster?: aws.ecs.Cluster;
+    public readonly clusterArn: pulumi.Output<string>;
     public readonly serverImage: ServerImage;
     public readonly monitoring: Monitoring;
     /** What production routing waits for (blue-green only). */
@@ -40,15 +71,21 @@ export class BlueGreenService extends pulumi.ComponentResource {
     constructor(name: string, args: BlueGreenServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("switchyard:service:BlueGreenService", name, {}, opts);
         const cfg = args.config;
+        this.config = cfg;
         const tags = baseTags(cfg.stack, cfg.service.name, cfg.environment);
         const production = cfg.environment === "production";
-        const network = resolveNetwork(cfg, this);
+        const network = resolveNetwork(cfg, { parent: this });
 
-        this.cluster = new aws.ecs.Cluster(
-            `${name}-cluster`,
-            { settings: [{ name: "containerInsights", value: "enabled" }], tags },
-            { parent: this },
-        );
+        if (args.cluster) {
+            this.clusterArn = pulumi.output(args.cluster.arn);
+        } else {
+            this.cluster = new aws.ecs.Cluster(
+                `${name}-cluster`,
+                { settings: [{ name: "containerInsights", value: "enabled" }], tags },
+                { parent: this },
+            );
+            this.clusterArn = this.cluster.arn;
+        }
 
         const buildColor = fleetColors(cfg).find((c) => cfg.slots[c]?.kind === "build");
         const buildSlot = buildColor ? cfg.slots[buildColor] : undefined;
@@ -79,6 +116,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 deletionProtection: production,
                 https: cfg.https,
                 testAccess: cfg.strategy === "blue-green" ? cfg.testAccess : undefined,
+                edge: args.edge,
             },
             { parent: this },
         );
@@ -97,8 +135,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     color,
                     tags,
                     network: network.fleet,
-                    clusterArn: this.cluster.arn,
-                    loadBalancerSecurityGroupId: this.trafficSwitch.securityGroup.id,
+                    clusterArn: this.clusterArn,
+                    loadBalancerSecurityGroupId: this.trafficSwitch.edge.securityGroupId,
                     port: cfg.service.port,
                     healthCheckPath: cfg.service.healthCheckPath,
                     deregistrationDelaySeconds: cfg.service.deregistrationDelaySeconds,
@@ -113,7 +151,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     deploymentMaximumPercent: cfg.service.deploymentMaximumPercent,
                     // Every warm colour scales the same way, so a flip changes no scaling resource.
                     autoscaling: slot && !isIdle(cfg, color) ? cfg.service.autoscaling : undefined,
-                    loadBalancerArnSuffix: this.trafficSwitch.loadBalancer.arnSuffix,
+                    loadBalancerArnSuffix: this.trafficSwitch.edge.loadBalancerArnSuffix,
                     serviceDependsOn: attachment,
                 },
                 { parent: this },
@@ -128,7 +166,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             {
                 tags,
                 namePrefix: `switchyard-${cfg.stack}-${cfg.service.name}`,
-                loadBalancerArnSuffix: this.trafficSwitch.loadBalancer.arnSuffix,
+                loadBalancerArnSuffix: this.trafficSwitch.edge.loadBalancerArnSuffix,
                 targetGroupArnSuffixes: Object.fromEntries(
                     Object.entries(this.fleets).map(([color, fleet]) => [color, fleet!.targetGroup.arnSuffix]),
                 ),
@@ -140,19 +178,21 @@ export class BlueGreenService extends pulumi.ComponentResource {
 
         this.liveColor = cfg.traffic.live;
         this.weights = productionWeights(cfg);
+        const rules = args.rules ?? ownRules(name, cfg);
         const routing = {
             targetGroupArns,
             weights: this.weights,
             stickinessSeconds: cfg.traffic.canary?.stickiness,
-            routes: cfg.traffic.routes,
+            routes: cfg.traffic.routes.map((route, i) => ({ ...rules.routes[i], color: route.color })),
+            forward: rules.forward,
         };
         const testTarget = testListenerTarget(cfg);
         const scheme = cfg.https ? "https" : "http";
-        const dns = this.trafficSwitch.loadBalancer.dnsName;
+        const dns = this.trafficSwitch.edge.dnsName;
         this.productionUrl = pulumi.interpolate`${scheme}://${dns}`;
         this.testUrl = testTarget !== undefined ? pulumi.interpolate`${scheme}://${dns}:${cfg.testAccess.port}` : undefined;
         if (testTarget !== undefined) {
-            attached([this.trafficSwitch.attachTargetGroups(targetGroupArns, testTarget)]);
+            attached([this.trafficSwitch.attachTargetGroups(targetGroupArns, testTarget, rules.test)]);
             // Production routing moves only after every service is steady and the colours about
             // to get traffic pass the health gate: enough healthy targets, no alarm firing
             // (invariant 6). A failed gate fails `pulumi up` and leaves the listeners as they were.
@@ -187,7 +227,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
             // No health gate: the ECS deployment circuit breaker rolls back a release whose tasks
             // fail their health checks, and waitForSteadyState makes `pulumi up` wait for that.
             this.trafficSwitch.route(routing);
-            attached([this.trafficSwitch.productionListener!]);
+            attached([this.trafficSwitch.productionListener ?? this.trafficSwitch.forwardRule!]);
         }
 
         this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
@@ -230,10 +270,26 @@ export class BlueGreenService extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * The rules of a service with its own load balancer (the single-service form): each route at its
+ * own priority, named by it (stacks deployed when rules were named by list index keep them through
+ * the alias `${name}-route-<index>`); the weighted forward is the listeners' default action.
+ */
+export function ownRules(name: string, cfg: SwitchyardConfig): ServiceRules {
+    return {
+        routes: cfg.traffic.routes.map((route, i) => ({
+            logicalName: `${name}-route-p${route.priority}`,
+            priority: route.priority,
+            conditions: routeConditions(route).map((c) => c.condition),
+            aliasNames: [`${name}-route-${i}`],
+        })),
+    };
+}
+
 /** The VPC and subnets: from `switchyard:network`, or the account's default VPC. */
-function resolveNetwork(
-    cfg: SwitchyardConfig,
-    parent: pulumi.Resource,
+export function resolveNetwork(
+    cfg: Pick<SwitchyardConfig, "network">,
+    opts: pulumi.InvokeOptions = {},
 ): { vpcId: pulumi.Input<string>; publicSubnetIds: pulumi.Input<string[]>; fleet: FleetNetwork } {
     if (cfg.network) {
         return {
@@ -242,7 +298,7 @@ function resolveNetwork(
             fleet: { vpcId: cfg.network.vpcId, subnetIds: [...cfg.network.privateSubnetIds], assignPublicIp: false },
         };
     }
-    const vpc = aws.ec2.getVpcOutput({ default: true }, { parent });
+    const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
     const subnets = aws.ec2.getSubnetsOutput(
         {
             filters: [
@@ -250,7 +306,7 @@ function resolveNetwork(
                 { name: "default-for-az", values: ["true"] },
             ],
         },
-        { parent },
+        opts,
     );
     // Default subnets are public and have no NAT: tasks need a public IP to pull images.
     return { vpcId: vpc.id, publicSubnetIds: subnets.ids, fleet: { vpcId: vpc.id, subnetIds: subnets.ids, assignPublicIp: true } };

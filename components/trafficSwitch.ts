@@ -1,22 +1,26 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Color, Route } from "../lib/config";
-import { routeConditions } from "../lib/parse/albRules";
+import { Color } from "../lib/config";
+import { RuleCondition } from "../lib/parse/albRules";
 import { roleTags } from "../lib/tags";
 import { Weights } from "../lib/traffic";
+import { EdgeNetworkArgs, EdgeRef, createEdgeResources } from "./loadBalancer";
 
-export interface TrafficSwitchArgs {
-    /** Base tags (stack, service); listeners get `switchyard:role` too. */
-    readonly tags: Record<string, string>;
-    readonly vpcId: pulumi.Input<string>;
-    /** At least two public subnets in different availability zones. */
-    readonly publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-    /** Refuse to delete the load balancer (production). */
-    readonly deletionProtection: boolean;
-    /** HTTPS: a 443 production listener with this certificate, and port 80 redirecting to it. */
-    readonly https?: { readonly certificateArn: pulumi.Input<string>; readonly sslPolicy: string };
-    /** Who may reach the test listener; without it there is no test listener (rolling). */
-    readonly testAccess?: { readonly port: number; readonly cidrs: readonly string[] };
+export interface TrafficSwitchArgs extends EdgeNetworkArgs {
+    /**
+     * The shared edge this service's routing goes on (many services on one load balancer). Absent:
+     * the service has its own edge, created here (the single-service form). @default its own edge
+     */
+    readonly edge?: EdgeRef;
+}
+
+/** A listener rule as the rule layout plans it (lib/ruleLayout.ts): name, priority and conditions decided there. */
+export interface RuleSpec {
+    readonly logicalName: string;
+    readonly priority: number;
+    readonly conditions: readonly RuleCondition[];
+    /** Earlier logical names of this rule (the engine keeps its URN). @default none */
+    readonly aliasNames?: readonly string[];
 }
 
 /** The target group of each colour that has a fleet. */
@@ -25,12 +29,18 @@ export type TargetGroupArns = Partial<Record<Color, pulumi.Input<string>>>;
 /** The routing of one update: plain values, decided by the traffic plan. */
 export interface Routing {
     readonly targetGroupArns: TargetGroupArns;
-    /** Production weights of the default action; they sum to 100. */
+    /** Production weights of the default action (or of the service's forward rule); they sum to 100. */
     readonly weights: Weights;
     /** Seconds a client stays on the colour it got, when set. */
     readonly stickinessSeconds?: number;
-    /** Partial-deployment rules on the production listener, in priority order. */
-    readonly routes: readonly Route[];
+    /** Partial-deployment rules on the production listener, each with the colour it sends to. */
+    readonly routes: readonly (RuleSpec & { readonly color: Color })[];
+    /**
+     * On a shared edge whose listeners belong to another service (or the edge): this service's
+     * weighted forward, a rule after its routes, matching its requests. Absent: the weighted
+     * forward is the production listener's default action.
+     */
+    readonly forward?: RuleSpec;
     /**
      * What production routing waits for: the fleets' services (steady) and the health gate, so
      * traffic never moves to a colour before it is healthy (invariant 6).
@@ -39,20 +49,30 @@ export interface Routing {
 }
 
 /**
- * The load balancer and its listeners, built in three steps because of an ordering AWS forces:
+ * One service's routing on a load balancer, built in steps because of an ordering AWS forces:
  * an ECS service may only use a target group that a listener already forwards to, while
- * production traffic must wait for those services to be healthy. So: the constructor creates
- * the ALB and its security group (the fleets need it); `attachTargetGroups` creates the test
- * listener, which forwards to every target group (weight 0 but for the candidate) and so
- * attaches them all; `route` creates the production listener and rules after the services.
+ * production traffic must wait for those services to be healthy. So: the constructor creates the
+ * service's own ALB and security group when it has no shared edge (the fleets need them);
+ * `attachTargetGroups` creates the test listener (or, on a shared edge whose listeners another
+ * owns, this service's test rule), which forwards to every target group (weight 0 but for the
+ * candidate) and so attaches them all; `route` creates the production listener (or this service's
+ * forward rule) and the route rules after the services.
  */
 export class TrafficSwitch extends pulumi.ComponentResource {
-    public readonly loadBalancer: aws.lb.LoadBalancer;
-    public readonly securityGroup: aws.ec2.SecurityGroup;
-    /** Attaches every target group to the load balancer; serves the candidate to testers. */
+    /** The service's own load balancer (undefined on a shared edge). */
+    public readonly loadBalancer?: aws.lb.LoadBalancer;
+    /** The service's own load balancer's security group (undefined on a shared edge). */
+    public readonly securityGroup?: aws.ec2.SecurityGroup;
+    /** The load balancer this service's routing is on, own or shared. */
+    public readonly edge: EdgeRef;
+    /** Attaches every target group to the load balancer; serves the candidate to testers (when this service owns the listeners). */
     public readonly testListener?: aws.lb.Listener;
-    /** The listener that carries the weights and the routes. */
+    /** On a shared edge whose listeners another owns: the test listener's rule to this service's candidate. */
+    public testRule?: aws.lb.ListenerRule;
+    /** The listener that carries the weights and the routes (when this service owns the listeners). */
     public productionListener?: aws.lb.Listener;
+    /** On a shared edge whose listeners another owns: this service's weighted forward. */
+    public forwardRule?: aws.lb.ListenerRule;
     /** Port 80 → 443, with HTTPS. */
     public httpRedirectListener?: aws.lb.Listener;
     public readonly routeRules: aws.lb.ListenerRule[] = [];
@@ -63,67 +83,54 @@ export class TrafficSwitch extends pulumi.ComponentResource {
         super("switchyard:traffic:TrafficSwitch", name, {}, opts);
         this.name = name;
         this.args = args;
-        const world = (port: number) => ({
-            protocol: "tcp",
-            fromPort: port,
-            toPort: port,
-            cidrBlocks: ["0.0.0.0/0"],
-            ipv6CidrBlocks: ["::/0"],
-            description: "production traffic",
-        });
-        const ingress: aws.types.input.ec2.SecurityGroupIngress[] = args.https ? [world(80), world(443)] : [world(80)];
-        if (args.testAccess && args.testAccess.cidrs.length > 0) {
-            ingress.push({
-                protocol: "tcp",
-                fromPort: args.testAccess.port,
-                toPort: args.testAccess.port,
-                cidrBlocks: args.testAccess.cidrs.filter((c) => !c.includes(":")),
-                ipv6CidrBlocks: args.testAccess.cidrs.filter((c) => c.includes(":")),
-                description: "test listener: allow-listed testers only",
-            });
+        if (args.edge) {
+            this.edge = args.edge;
+        } else {
+            const own = createEdgeResources(name, args, this);
+            this.securityGroup = own.securityGroup;
+            this.loadBalancer = own.loadBalancer;
+            this.edge = {
+                loadBalancerArn: own.loadBalancer.arn,
+                loadBalancerArnSuffix: own.loadBalancer.arnSuffix,
+                dnsName: own.loadBalancer.dnsName,
+                securityGroupId: own.securityGroup.id,
+                https: args.https !== undefined,
+                testPort: args.testAccess?.port ?? 0,
+            };
         }
-        this.securityGroup = new aws.ec2.SecurityGroup(
-            `${name}-alb`,
-            {
-                vpcId: args.vpcId,
-                // Constant: a security group's description forces its replacement, so one naming the
-                // port would replace the group (and every task's rules) when HTTPS is turned on.
-                description: "switchyard load balancer: production ports from anywhere, test port from testAccess.cidrs",
-                ingress,
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] }],
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-
-        this.loadBalancer = new aws.lb.LoadBalancer(
-            `${name}-alb`,
-            {
-                loadBalancerType: "application",
-                internal: false,
-                subnets: args.publicSubnetIds,
-                securityGroups: [this.securityGroup.id],
-                enableDeletionProtection: args.deletionProtection,
-                dropInvalidHeaderFields: true,
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-        this.registerOutputs({ loadBalancerArn: this.loadBalancer.arn, dnsName: this.loadBalancer.dnsName });
+        this.registerOutputs({ loadBalancerArn: this.edge.loadBalancerArn, dnsName: this.edge.dnsName });
     }
 
     /**
-     * Creates the test listener. Every target group is in its forward action (weight 0 for all
-     * but the candidate), which attaches them all to the load balancer before any service.
+     * Creates the test listener, or this service's test rule on the shared one. Every target group
+     * is in its forward action (weight 0 for all but the candidate), which attaches them all to
+     * the load balancer before any service.
      */
-    attachTargetGroups(targetGroupArns: TargetGroupArns, testTarget: Color): aws.lb.Listener {
+    attachTargetGroups(targetGroupArns: TargetGroupArns, testTarget: Color, testRule?: RuleSpec): pulumi.Resource {
         const { testAccess, https } = this.args;
         if (!testAccess) throw new Error("attachTargetGroups needs testAccess (blue-green only)");
         const weights = Object.fromEntries(Object.keys(targetGroupArns).map((c) => [c, c === testTarget ? 100 : 0])) as Weights;
+        const shared = this.edge.listeners;
+        if (shared) {
+            if (!shared.testArn || !testRule)
+                throw new Error(`${this.name}: a blue-green service on a shared edge needs its test listener and test rule`);
+            this.testRule = new aws.lb.ListenerRule(
+                testRule.logicalName,
+                {
+                    listenerArn: shared.testArn,
+                    priority: testRule.priority,
+                    conditions: [...testRule.conditions],
+                    actions: [weightedForward(targetGroupArns, weights)],
+                    tags: roleTags(this.args.tags, "test"),
+                },
+                { parent: this },
+            );
+            return this.testRule;
+        }
         (this as { testListener?: aws.lb.Listener }).testListener = new aws.lb.Listener(
             `${this.name}-test-listener`,
             {
-                loadBalancerArn: this.loadBalancer.arn,
+                loadBalancerArn: this.edge.loadBalancerArn,
                 port: testAccess.port,
                 protocol: https ? "HTTPS" : "HTTP",
                 certificateArn: https?.certificateArn,
@@ -136,73 +143,81 @@ export class TrafficSwitch extends pulumi.ComponentResource {
         return this.testListener!;
     }
 
-    /** Creates the production listener (and redirect) and one rule per route. */
+    /**
+     * Creates the production listener (and redirect), or on a shared edge whose listeners another
+     * owns this service's forward rule; and one rule per route.
+     */
     route(routing: Routing): void {
         const { https } = this.args;
         const opts = { parent: this, dependsOn: routing.waitFor };
-        this.productionListener = new aws.lb.Listener(
-            `${this.name}-prod-listener`,
-            {
-                loadBalancerArn: this.loadBalancer.arn,
-                port: https ? 443 : 80,
-                protocol: https ? "HTTPS" : "HTTP",
-                certificateArn: https?.certificateArn,
-                sslPolicy: https?.sslPolicy,
-                defaultActions: [weightedForward(routing.targetGroupArns, routing.weights, routing.stickinessSeconds)],
-                tags: roleTags(this.args.tags, "production"),
-            },
-            opts,
-        );
-        if (https) {
-            this.httpRedirectListener = new aws.lb.Listener(
-                `${this.name}-http-redirect`,
+        const shared = this.edge.listeners;
+        let listenerArn: pulumi.Input<string>;
+        if (shared) {
+            if (!routing.forward)
+                throw new Error(`${this.name}: a service on a shared edge whose listeners another owns needs its forward rule`);
+            listenerArn = shared.productionArn;
+            this.forwardRule = new aws.lb.ListenerRule(
+                routing.forward.logicalName,
                 {
-                    loadBalancerArn: this.loadBalancer.arn,
-                    port: 80,
-                    protocol: "HTTP",
-                    defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+                    listenerArn,
+                    priority: routing.forward.priority,
+                    conditions: [...routing.forward.conditions],
+                    actions: [weightedForward(routing.targetGroupArns, routing.weights, routing.stickinessSeconds)],
                     tags: roleTags(this.args.tags, "production"),
                 },
-                // Turning HTTPS on moves the production listener from 80 to 443; port 80 is free
-                // only once that update is done, or CreateListener fails with DuplicateListener.
-                { parent: this, dependsOn: [this.productionListener] },
+                opts,
             );
+        } else {
+            this.productionListener = new aws.lb.Listener(
+                `${this.name}-prod-listener`,
+                {
+                    loadBalancerArn: this.edge.loadBalancerArn,
+                    port: https ? 443 : 80,
+                    protocol: https ? "HTTPS" : "HTTP",
+                    certificateArn: https?.certificateArn,
+                    sslPolicy: https?.sslPolicy,
+                    defaultActions: [weightedForward(routing.targetGroupArns, routing.weights, routing.stickinessSeconds)],
+                    tags: roleTags(this.args.tags, "production"),
+                },
+                opts,
+            );
+            listenerArn = this.productionListener.arn;
+            if (https) {
+                this.httpRedirectListener = new aws.lb.Listener(
+                    `${this.name}-http-redirect`,
+                    {
+                        loadBalancerArn: this.edge.loadBalancerArn,
+                        port: 80,
+                        protocol: "HTTP",
+                        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+                        tags: roleTags(this.args.tags, "production"),
+                    },
+                    // Turning HTTPS on moves the production listener from 80 to 443; port 80 is free
+                    // only once that update is done, or CreateListener fails with DuplicateListener.
+                    { parent: this, dependsOn: [this.productionListener] },
+                );
+            }
         }
-        routing.routes.forEach((route, i) => {
+        for (const route of routing.routes) {
             const targetGroupArn = routing.targetGroupArns[route.color];
             if (targetGroupArn === undefined) {
-                throw new Error(`route ${i} targets ${route.color}, which has no fleet`);
+                throw new Error(`route ${route.logicalName} targets ${route.color}, which has no fleet`);
             }
             this.routeRules.push(
                 new aws.lb.ListenerRule(
-                    routeRuleName(this.name, route),
+                    route.logicalName,
                     {
-                        listenerArn: this.productionListener!.arn,
+                        listenerArn,
                         priority: route.priority,
-                        conditions: routeConditions(route).map((c) => c.condition),
+                        conditions: [...route.conditions],
                         actions: [{ type: "forward", targetGroupArn }],
                         tags: { ...roleTags(this.args.tags, "production"), "switchyard:color": route.color },
                     },
-                    // Stacks deployed before rules were named by priority hold `route-<index>`.
-                    { ...opts, aliases: [{ name: `${this.name}-route-${i}` }] },
+                    { ...opts, aliases: route.aliasNames?.map((n) => ({ name: n })) },
                 ),
             );
-        });
+        }
     }
-}
-
-/**
- * A route's rule is named by its priority, never by its position in `traffic.routes`. The engine
- * runs creates and updates before deletes (https://www.pulumi.com/docs/iac/concepts/how-pulumi-works/),
- * and two rules of one listener can never hold one priority, not even for a moment
- * (SetRulePriorities and CreateRule fail with PriorityInUse,
- * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_SetRulePriorities.html).
- * Named by index, removing the first of two routes updated `route-0` to the second's priority
- * while `route-1` still held it. Named by priority, a rule that stays never changes its priority:
- * the rules of a step are updated in place (conditions, target) or created and deleted whole.
- */
-export function routeRuleName(switchName: string, route: Pick<Route, "priority">): string {
-    return `${switchName}-route-p${route.priority}`;
 }
 
 /** A forward over every target group with explicit weights (0 keeps a group attached). */

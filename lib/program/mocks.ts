@@ -16,10 +16,33 @@ export interface Recorded {
     readonly custom: boolean;
     /** Earlier names this resource answers to (`aliases: [{ name }]`): the engine keeps its URN. */
     readonly aliasNames: readonly string[];
+    /** Earlier URNs this resource answers to (`aliases: ["urn:pulumi:…"]`), in the engine's format. */
+    readonly aliasUrns: readonly string[];
+    /** The parent's (mock) URN; "" for a top-level resource. */
+    readonly parent: string;
+}
+
+/**
+ * The URN the Pulumi engine gives a resource: its parents' full type chain
+ * (`switchyard:service:BlueGreenService$switchyard:traffic:TrafficSwitch$aws:lb/loadBalancer:LoadBalancer`),
+ * where the mocks keep only the parent's own type. Aliases given as URNs are in this format.
+ */
+export function engineUrn(r: Pick<Recorded, "urn" | "type" | "name" | "parent">, all: readonly Recorded[]): string {
+    const chain = [r.type];
+    for (let p = all.find((x) => x.urn === r.parent); p; p = all.find((x) => x.urn === p!.parent)) chain.unshift(p.type);
+    const [, stackAndProject] = /^urn:pulumi:([^:]+::[^:]+)::/.exec(r.urn) ?? [];
+    return `urn:pulumi:${stackAndProject}::${chain.join("$")}::${r.name}`;
 }
 
 const recorded = new Map<string, Recorded>();
-const pendingDeps = new Map<string, { deps: string[]; custom: boolean; aliasNames: string[] }>();
+interface Pending {
+    deps: string[];
+    custom: boolean;
+    aliasNames: string[];
+    aliasUrns: string[];
+    parent: string;
+}
+const pendingDeps = new Map<string, Pending>();
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -111,17 +134,29 @@ export async function useStack(stack: string, preview = false): Promise<void> {
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
         const key = `${req.getType()}::${req.getName()}`;
-        const aliasNames: string[] = req
-            .getAliasesList()
-            .map((a: any) => a.getSpec()?.getName())
+        const aliases: any[] = req.getAliasesList();
+        const aliasNames: string[] = aliases
+            .map((a) => a.getSpec()?.getName())
             .filter((n: unknown): n is string => typeof n === "string" && n !== "");
-        pendingDeps.set(key, { deps: req.getDependenciesList(), custom: req.getCustom(), aliasNames });
+        const aliasUrns: string[] = aliases.map((a) => a.getUrn()).filter((u: unknown): u is string => typeof u === "string" && u !== "");
+        pendingDeps.set(key, { deps: req.getDependenciesList(), custom: req.getCustom(), aliasNames, aliasUrns, parent: req.getParent() });
         return register(req, (err: any, res: any) => {
             if (!err) {
                 const urn: string = res.getUrn();
-                const { deps, custom, aliasNames } = pendingDeps.get(key) ?? { deps: [], custom: true, aliasNames: [] };
+                const pending = pendingDeps.get(key) ?? { deps: [], custom: true, aliasNames: [], aliasUrns: [], parent: "" };
+                const { deps, custom, aliasNames, aliasUrns, parent } = pending;
                 const inputs = pulumi.runtime.deserializeProperties(req.getObject());
-                recorded.set(urn, { type: req.getType(), name: req.getName(), urn, inputs, dependencies: deps, custom, aliasNames });
+                recorded.set(urn, {
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn,
+                    inputs,
+                    dependencies: deps,
+                    custom,
+                    aliasNames,
+                    aliasUrns,
+                    parent,
+                });
             }
             callback(err, res);
         });

@@ -95,6 +95,8 @@ describe("policy pack: served the way `pulumi preview --policy-pack policy` runs
             dependencies: [],
             custom: true,
             aliasNames: [],
+            aliasUrns: [],
+            parent: "",
         };
         const res = await call(client, "analyze", analyzerResource(repo, pb.AnalyzeRequest));
         // The server puts the policy's description on the line before the violation.

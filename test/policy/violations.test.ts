@@ -118,6 +118,8 @@ describe("policy pack: violations", () => {
                 dependencies: [alb.urn],
                 custom: true,
                 aliasNames: [],
+                aliasUrns: [],
+                parent: "",
             };
             const run = await runPolicies([testListenerNotPublic], [...dev, rule]);
             assert.deepEqual(messages(run), [
