@@ -212,6 +212,13 @@ describe("rule layout (issue 16)", () => {
      */
     it("property: a rule that stays keeps its logical name and priority over random add/remove/reorder steps", () => {
         type Svc = { name: string; block: number; routes: number[] };
+        type Step =
+            | { kind: "addService"; service: Svc }
+            | { kind: "removeService"; at: number }
+            | { kind: "reorderServices"; seed: number }
+            | { kind: "addRoute"; at: number; priority: number }
+            | { kind: "removeRoute"; at: number; route: number }
+            | { kind: "reorderRoutes"; at: number };
         const names = ["api", "admin", "shop", "docs", "auth"];
         const stackOf = (services: Svc[], withDefault: boolean): StackSpec =>
             parseStack(
@@ -241,7 +248,7 @@ describe("rule layout (issue 16)", () => {
             block: fc.integer({ min: 1, max: 399 }),
             routes: fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { maxLength: 4 }),
         });
-        const step = fc.oneof(
+        const step: fc.Arbitrary<Step> = fc.oneof(
             fc.record({ kind: fc.constant("addService" as const), service }),
             fc.record({ kind: fc.constant("removeService" as const), at: fc.nat() }),
             fc.record({ kind: fc.constant("reorderServices" as const), seed: fc.nat() }),
@@ -253,7 +260,7 @@ describe("rule layout (issue 16)", () => {
             (withDefault || services.length > 0) &&
             new Set(services.map((s) => s.name)).size === services.length &&
             new Set(services.map((s) => s.block)).size === services.length;
-        const apply = (services: Svc[], s: fc.Infer<typeof step>): Svc[] => {
+        const apply = (services: Svc[], s: Step): Svc[] => {
             const at = (n: number) => n % Math.max(services.length, 1);
             switch (s.kind) {
                 case "addService":
