@@ -10,7 +10,8 @@ import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
 import { EdgeRef } from "./loadBalancer";
 import { RuleSpec, TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
-import { routeConditions } from "../lib/parse/albRules";
+import { ALB_QUOTAS, rulesOf } from "../lib/ruleLayout";
+import { StackSpec } from "../lib/stackSpec";
 
 export interface BlueGreenServiceArgs {
     /**
@@ -271,19 +272,19 @@ export class BlueGreenService extends pulumi.ComponentResource {
 }
 
 /**
- * The rules of a service with its own load balancer (the single-service form): each route at its
- * own priority, named by it (stacks deployed when rules were named by list index keep them through
- * the alias `${name}-route-<index>`); the weighted forward is the listeners' default action.
+ * The rules of a service with its own load balancer (the single-service form), as the rule layout
+ * plans them (each route at its own priority, named by it), with the index names rules had
+ * before (`${name}-route-<index>`) as aliases, so stacks deployed then keep their rules.
  */
 export function ownRules(name: string, cfg: SwitchyardConfig): ServiceRules {
-    return {
-        routes: cfg.traffic.routes.map((route, i) => ({
-            logicalName: `${name}-route-p${route.priority}`,
-            priority: route.priority,
-            conditions: routeConditions(route).map((c) => c.condition),
-            aliasNames: [`${name}-route-${i}`],
-        })),
+    const spec: StackSpec = {
+        stack: cfg.stack,
+        form: "single",
+        edge: { default: name, maxRules: ALB_QUOTAS.rulesPerLoadBalancer },
+        services: [{ ...cfg, keyPath: [] }],
     };
+    const planned = rulesOf(spec, name);
+    return { ...planned, routes: planned.routes.map((r) => ({ ...r, aliasNames: [`${name}-route-${r.routeIndex}`] })) };
 }
 
 /** The VPC and subnets: from `switchyard:network`, or the account's default VPC. */
