@@ -70,26 +70,28 @@ function motoVersion(python: string, env: NodeJS.ProcessEnv): string | undefined
     return r.status === 0 ? r.stdout.trim() : "";
 }
 
-/** A fresh venv beside the final one, renamed into place only once its moto imports: a second
- * `npm test` at the same time never sees a half-made .venv-moto. */
+/**
+ * A fresh venv beside the final one, renamed into place only once its moto imports: a second
+ * `npm test` at the same time never sees a half-made .venv-moto. When python3 has pip 22.3 or
+ * later, the venv is made without pip and python3's pip installs into it (`pip --python`, added in
+ * pip 22.3: https://pip.pypa.io/en/stable/news/#v22-3), a second instead of ensurepip's several;
+ * otherwise the venv gets its own pip (ensurepip) and installs with it.
+ */
 function provision(venv: string, requirements: string, pinned: string, env: NodeJS.ProcessEnv): string {
     const tmp = mkdtempSync(`${venv}.tmp-`);
     try {
-        const made = spawnSync("python3", ["-m", "venv", tmp], { env, encoding: "utf8" });
+        const hostPip = hasPipWithPythonOption(env);
+        const made = spawnSync("python3", ["-m", "venv", ...(hostPip ? ["--without-pip"] : []), tmp], { env, encoding: "utf8" });
         if (made.status !== 0)
             throw new MotoUnavailable(
                 `moto: python3 cannot create a virtual environment (${lastLine(made.stderr + made.stdout)}); install its venv module (Debian/Ubuntu: apt install python3-venv) and run npm test again`,
             );
         const python = path.join(tmp, "bin", "python");
         // Few retries: without an index pip would otherwise wait minutes before saying so.
-        const pip = spawnSync(
-            python,
-            ["-m", "pip", "install", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "-r", requirements],
-            {
-                env,
-                encoding: "utf8",
-            },
-        );
+        const install = ["install", "--disable-pip-version-check", "--retries", "1", "--timeout", "20", "-r", requirements];
+        const pip = hostPip
+            ? spawnSync("python3", ["-m", "pip", "--python", python, ...install], { env, encoding: "utf8" })
+            : spawnSync(python, ["-m", "pip", ...install], { env, encoding: "utf8" });
         if (pip.status !== 0) {
             const said = pipError(pip.stderr, pip.stdout);
             const fix = `or run: python3 -m pip install -r ${shown(requirements)}`;
@@ -110,9 +112,12 @@ function provision(venv: string, requirements: string, pinned: string, env: Node
     }
 }
 
-// What pip says when it cannot reach an index, or the index it reached lacks the pinned files.
-const NO_INDEX =
-    /No matching distribution found|Could not find a version that satisfies|NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Network is unreachable|ProxyError|ConnectTimeout|ReadTimeout/;
+/** Whether python3 has a pip that can install into another interpreter (`--python`, pip 22.3+). */
+function hasPipWithPythonOption(env: NodeJS.ProcessEnv): boolean {
+    const r = spawnSync("python3", ["-m", "pip", "--version"], { env, encoding: "utf8" });
+    const m = /^pip (\d+)\.(\d+)/.exec(r.stdout ?? "");
+    return r.status === 0 && m !== null && (Number(m[1]) > 22 || (Number(m[1]) === 22 && Number(m[2]) >= 3));
+}
 
 /** A path inside the project relative to it (as a person types it there), any other as it is. */
 function shown(file: string): string {
@@ -125,6 +130,10 @@ function pipError(stderr: string, stdout: string): string {
     const errors = stderr.split("\n").filter((l) => l.startsWith("ERROR: "));
     return errors.length ? errors[errors.length - 1].slice("ERROR: ".length).trim() : lastLine(stderr + "\n" + stdout);
 }
+
+// What pip says when it cannot reach an index, or the index it reached lacks the pinned files.
+const NO_INDEX =
+    /No matching distribution found|Could not find a version that satisfies|NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|Network is unreachable|ProxyError|ConnectTimeout|ReadTimeout/;
 
 function lastLine(text: string): string {
     const lines = text

@@ -39,8 +39,11 @@ describe("moto for npm test (test/helpers/motoPython.ts)", function () {
         chmodSync(path.join(bin, "python3"), 0o755);
         return bin;
     }
-    /** python3 that cannot import moto: the real interpreter without site-packages. */
-    const withoutMoto = () => binWith(`exec ${realPython} -S "$@"`);
+    /** python3 that cannot import moto (the real interpreter without site-packages), with its pip (pip is tooling). */
+    const withoutMoto = () => binWith(`if [ "$1" = -m ] && [ "$2" = pip ]; then exec ${realPython} "$@"; fi\nexec ${realPython} -S "$@"`);
+    /** The same without pip: the venv then brings its own (ensurepip). */
+    const withoutMotoOrPip = () =>
+        binWith(`if [ "$1" = -m ] && [ "$2" = pip ]; then echo "No module named pip" >&2; exit 1; fi\nexec ${realPython} -S "$@"`);
     /** Only what pip gets from the test, none of this machine's pip configuration. */
     const pipEnv = (bin: string, pip: Record<string, string>): NodeJS.ProcessEnv => {
         const env: NodeJS.ProcessEnv = { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp, PIP_CONFIG_FILE: "/dev/null", ...pip };
@@ -104,6 +107,7 @@ describe("moto for npm test (test/helpers/motoPython.ts)", function () {
         assert.deepEqual(logged, [`moto: python3 has no moto, not ${PINNED}; installing requirements.txt into ${venv} (once)`]);
         const version = execFileSync(python, ["-c", "import moto; print(moto.__version__)"], { encoding: "utf8" }).trim();
         assert.equal(version, PINNED);
+        assert.equal(existsSync(path.join(venv, "bin", "pip")), false, "python3's pip installed into a venv made without pip");
         assert.deepEqual(
             readdirSync(tmp).filter((f) => f.startsWith(".venv-moto")),
             [".venv-moto"],
@@ -113,6 +117,13 @@ describe("moto for npm test (test/helpers/motoPython.ts)", function () {
         logged.length = 0;
         assert.equal(find(pipEnv(withoutMoto(), { PIP_NO_INDEX: "1" })), python);
         assert.deepEqual(logged, []);
+    });
+
+    it("without pip in python3, gives the venv its own pip (ensurepip) and installs with it", () => {
+        const python = find(pipEnv(withoutMotoOrPip(), { PIP_NO_INDEX: "1", PIP_FIND_LINKS: wheelhouse() }));
+        assert.equal(python, path.join(venv, "bin", "python"));
+        assert.equal(execFileSync(python, ["-c", "import moto; print(moto.__version__)"], { encoding: "utf8" }).trim(), PINNED);
+        assert.equal(existsSync(path.join(venv, "bin", "pip")), true, "the venv has its own pip");
     });
 
     it("installs when python3's moto is another version (the decision; the venv module fails here)", () => {
