@@ -109,6 +109,18 @@ function call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
             return { id: ACCOUNT, accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: "AIDTEST" };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { id: ACCOUNT, userName: "AWS", password: "token", authorizationToken: "dG9rZW4=", proxyEndpoint: "https://ecr" };
+        case "aws:lb/getLoadBalancer:getLoadBalancer": {
+            // An adopted load balancer (switchyard:loadBalancer.adopt): its name and id from the ARN.
+            const [, name, id] = /loadbalancer\/app\/([^/]+)\/([^/]+)$/.exec(String(args.inputs.arn)) ?? ["", "adopted", "0"];
+            return {
+                id: args.inputs.arn,
+                arn: args.inputs.arn,
+                arnSuffix: `app/${name}/${id}`,
+                dnsName: `${name}-${id}.${REGION}.elb.amazonaws.com`,
+                internal: false,
+                loadBalancerType: "application",
+            };
+        }
         default:
             throw new Error(`unmocked call ${args.token}: add it to lib/program/mocks.ts`);
     }
