@@ -9,6 +9,7 @@ import { HealthGate } from "./healthGate";
 import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
 import { EdgeRef } from "./loadBalancer";
+import { ServiceTransforms } from "./transform";
 import { RuleSpec, TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
 import { ALB_QUOTAS, rulesOf } from "../lib/ruleLayout";
 import { StackSpec } from "../lib/stackSpec";
@@ -31,6 +32,14 @@ export interface BlueGreenServiceArgs {
      * weighted forward is the listeners' default action)
      */
     readonly rules?: ServiceRules;
+    /**
+     * Typed escape hatches per child (target group, task definition, service, listener rule,
+     * security group, log group, execution role, alarm): a partial of its args or a function,
+     * applied last; a change to what an invariant relies on (target-group port, protocol, VPC and
+     * type, names, rule priorities and actions, ...) is refused with the field named
+     * (components/transform.ts GUARDED). @default none
+     */
+    readonly transform?: ServiceTransforms;
 }
 
 /** Where a service's rules sit on the listeners (lib/ruleLayout.ts decides names, priorities and conditions). */
@@ -118,6 +127,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 https: cfg.https,
                 testAccess: cfg.strategy === "blue-green" ? cfg.testAccess : undefined,
                 edge: args.edge,
+                transform: args.transform?.listenerRule,
             },
             { parent: this },
         );
@@ -154,6 +164,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                     autoscaling: slot && !isIdle(cfg, color) ? cfg.service.autoscaling : undefined,
                     loadBalancerArnSuffix: this.trafficSwitch.edge.loadBalancerArnSuffix,
                     serviceDependsOn: attachment,
+                    transform: args.transform,
                 },
                 { parent: this },
             );
@@ -173,6 +184,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 ),
                 alarms: cfg.alarms,
                 region,
+                transform: args.transform?.alarm,
             },
             { parent: this },
         );

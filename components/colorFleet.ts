@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ServiceTransforms, createWith } from "./transform";
 import { Autoscaling, Color } from "../lib/config";
 import { ecrRepositoryArn } from "../lib/images";
 import { colorTags } from "../lib/tags";
@@ -58,6 +59,8 @@ export interface ColorFleetArgs {
      * load balancer (ECS refuses a target group that no load balancer uses).
      */
     readonly serviceDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    /** Typed escape hatches for the children (components/transform.ts). @default none */
+    readonly transform?: ServiceTransforms;
 }
 
 /**
@@ -78,7 +81,10 @@ export class ColorFleet extends pulumi.ComponentResource {
         const tags = colorTags(args.tags, args.color);
         const logRetentionDays = args.logRetentionDays ?? 30;
 
-        this.targetGroup = new aws.lb.TargetGroup(
+        this.targetGroup = createWith(
+            "targetGroup",
+            args.transform?.targetGroup,
+            aws.lb.TargetGroup,
             `${name}-tg`,
             {
                 targetType: "ip",
@@ -102,7 +108,10 @@ export class ColorFleet extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.securityGroup = new aws.ec2.SecurityGroup(
+        this.securityGroup = createWith(
+            "securityGroup",
+            args.transform?.securityGroup,
+            aws.ec2.SecurityGroup,
             `${name}-tasks`,
             {
                 vpcId: args.network.vpcId,
@@ -123,14 +132,24 @@ export class ColorFleet extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: logRetentionDays, tags }, { parent: this });
+        this.logGroup = createWith(
+            "logGroup",
+            args.transform?.logGroup,
+            aws.cloudwatch.LogGroup,
+            `${name}-logs`,
+            { retentionInDays: logRetentionDays, tags },
+            { parent: this },
+        );
 
         if (args.image === undefined) {
             this.registerOutputs({ targetGroupArn: this.targetGroup.arn });
             return;
         }
 
-        const executionRole = new aws.iam.Role(
+        const executionRole = createWith(
+            "executionRole",
+            args.transform?.executionRole,
+            aws.iam.Role,
             `${name}-exec`,
             {
                 description: `switchyard ${args.color}: pull the image and write logs`,
@@ -150,7 +169,10 @@ export class ColorFleet extends pulumi.ComponentResource {
         );
 
         const region = aws.getRegionOutput({}, { parent: this }).region;
-        this.taskDefinition = new aws.ecs.TaskDefinition(
+        this.taskDefinition = createWith(
+            "taskDefinition",
+            args.transform?.taskDefinition,
+            aws.ecs.TaskDefinition,
             `${name}-task`,
             {
                 family: name,
@@ -187,7 +209,10 @@ export class ColorFleet extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.service = new aws.ecs.Service(
+        this.service = createWith(
+            "service",
+            args.transform?.service,
+            aws.ecs.Service,
             `${name}-svc`,
             {
                 cluster: args.clusterArn,

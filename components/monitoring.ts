@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { Transform, createWith } from "./transform";
 import { AlarmSuffix, alarmName, alarmSafe } from "../lib/alarms";
 import { AlarmSettings, Color } from "../lib/config";
 import { colorTags } from "../lib/tags";
@@ -20,6 +21,8 @@ export interface MonitoringArgs {
     readonly alarms: AlarmSettings;
     /** Region of the metrics, for the dashboard. */
     readonly region: pulumi.Input<string>;
+    /** A typed escape hatch for every alarm (components/transform.ts). @default none */
+    readonly transform?: Transform<aws.cloudwatch.MetricAlarmArgs>;
 }
 
 const NAMESPACE = "AWS/ApplicationELB";
@@ -65,7 +68,10 @@ export class Monitoring extends pulumi.ComponentResource {
             const dimensions = { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffixes[color]! };
             // The suffixes and names are lib/alarms.ts's, which rollout reads back by exact name.
             const alarm = (suffix: AlarmSuffix, metric: AlarmMetric) =>
-                new aws.cloudwatch.MetricAlarm(
+                createWith(
+                    "alarm",
+                    args.transform,
+                    aws.cloudwatch.MetricAlarm,
                     `${name}-${color}-${suffix}`,
                     {
                         name: alarmName(prefix, color, suffix),

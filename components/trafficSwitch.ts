@@ -5,6 +5,7 @@ import { RuleCondition } from "../lib/parse/albRules";
 import { roleTags } from "../lib/tags";
 import { Weights } from "../lib/traffic";
 import { EdgeNetworkArgs, EdgeRef, createEdgeResources } from "./loadBalancer";
+import { Transform, createWith } from "./transform";
 
 export interface TrafficSwitchArgs extends EdgeNetworkArgs {
     /**
@@ -12,6 +13,8 @@ export interface TrafficSwitchArgs extends EdgeNetworkArgs {
      * the service has its own edge, created here (the single-service form). @default its own edge
      */
     readonly edge?: EdgeRef;
+    /** A typed escape hatch for every listener rule of the service (components/transform.ts). @default none */
+    readonly transform?: Transform<aws.lb.ListenerRuleArgs>;
 }
 
 /** A listener rule as the rule layout plans it (lib/ruleLayout.ts): name, priority and conditions decided there. */
@@ -114,7 +117,10 @@ export class TrafficSwitch extends pulumi.ComponentResource {
         if (shared) {
             if (!shared.testArn || !testRule)
                 throw new Error(`${this.name}: a blue-green service on a shared edge needs its test listener and test rule`);
-            this.testRule = new aws.lb.ListenerRule(
+            this.testRule = createWith(
+                "listenerRule",
+                this.args.transform,
+                aws.lb.ListenerRule,
                 testRule.logicalName,
                 {
                     listenerArn: shared.testArn,
@@ -156,7 +162,10 @@ export class TrafficSwitch extends pulumi.ComponentResource {
             if (!routing.forward)
                 throw new Error(`${this.name}: a service on a shared edge whose listeners another owns needs its forward rule`);
             listenerArn = shared.productionArn;
-            this.forwardRule = new aws.lb.ListenerRule(
+            this.forwardRule = createWith(
+                "listenerRule",
+                this.args.transform,
+                aws.lb.ListenerRule,
                 routing.forward.logicalName,
                 {
                     listenerArn,
@@ -204,7 +213,10 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                 throw new Error(`route ${route.logicalName} targets ${route.color}, which has no fleet`);
             }
             this.routeRules.push(
-                new aws.lb.ListenerRule(
+                createWith(
+                    "listenerRule",
+                    this.args.transform,
+                    aws.lb.ListenerRule,
                     route.logicalName,
                     {
                         listenerArn,
