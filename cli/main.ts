@@ -151,12 +151,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             load<Edit>("./commands/edit").routeRemoveCommand(opts, io);
         });
 
-    reading(program.command("verify").description("compare AWS with the stack file")).action(
-        async (opts: { stack: string; dir: string }) => {
+    reading(program.command("verify").description("compare AWS with the stack file"))
+        .option("--service <name>", "the service to check (required when the stack has more than one)")
+        .action(async (opts: { stack: string; service?: string; dir: string }) => {
             const { runVerify } = load<typeof import("./verify")>("./verify");
-            code = await runVerify({ stack: opts.stack, dir: opts.dir, out: io.out, err: io.err });
-        },
-    );
+            code = await runVerify({ stack: opts.stack, service: opts.service, dir: opts.dir, out: io.out, err: io.err });
+        });
 
     editing(program.command("rollout").description("walk the candidate through switchyard:rollout.steps; rolls back by itself"))
         .option("--apply <command>", "apply each step with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP)")
@@ -173,7 +173,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             code = await load<typeof import("./commands/rollout")>("./commands/rollout").rolloutCommand(opts, io, { live });
         });
 
-    reading(program.command("sync").description("apply the stack file as it is: the recovery after a failed or killed apply"))
+    // No --service: sync applies the whole stack file as it is, every service's keys at once.
+    reading(
+        program.command("sync").description("apply the stack file as it is (every service): the recovery after a failed or killed apply"),
+    )
         .option("--apply <command>", "apply with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP=sync)")
         .action(async (opts) => {
             code = await load<typeof import("./commands/sync")>("./commands/sync").syncCommand(opts, io);

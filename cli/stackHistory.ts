@@ -3,7 +3,8 @@
  * with to tell an edit that is not applied yet from a change made outside Pulumi.
  */
 import { execFileSync } from "node:child_process";
-import { SwitchyardConfig, parseConfig } from "../lib/config";
+import { SwitchyardConfig, parseStack } from "../lib/config";
+import { chooseService } from "../lib/serviceChoice";
 import { parseStackText, readRaw } from "./stackFile";
 
 export interface StackVersion {
@@ -19,7 +20,7 @@ const MAX_VERSIONS = 20;
  * The committed versions of `<dir>/Pulumi.<stack>.yaml` that are valid stack configurations,
  * newest first; undefined when git cannot tell (not a repository, no git, the file never committed).
  */
-export function committedVersions(dir: string, stack: string): StackVersion[] | undefined {
+export function committedVersions(dir: string, stack: string, service?: string): StackVersion[] | undefined {
     const name = `Pulumi.${stack}.yaml`;
     const log = git(dir, ["log", `-n${MAX_VERSIONS}`, "--format=%h%x09%s", "--", name]);
     const commits = log?.split("\n").filter(Boolean) ?? [];
@@ -29,7 +30,7 @@ export function committedVersions(dir: string, stack: string): StackVersion[] | 
         const [hash, subject] = line.split("\t");
         // `<rev>:./<path>` is relative to the working directory (git help revisions).
         const text = git(dir, ["show", `${hash}:./${name}`]);
-        const cfg = text === undefined ? undefined : validConfig(text, stack);
+        const cfg = text === undefined ? undefined : validConfig(text, stack, service);
         if (!cfg) continue;
         const commit = `${hash} "${subject}"`;
         versions.push({
@@ -40,10 +41,13 @@ export function committedVersions(dir: string, stack: string): StackVersion[] | 
     return versions;
 }
 
-function validConfig(text: string, stack: string): SwitchyardConfig | undefined {
+/** The version's config of `service` (the only one when not given; verify has picked it in the current file). */
+function validConfig(text: string, stack: string, service: string | undefined): SwitchyardConfig | undefined {
     try {
         const doc = parseStackText(text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n"));
-        return doc.errors.length > 0 ? undefined : parseConfig(readRaw(doc), stack);
+        if (doc.errors.length > 0) return undefined;
+        const chosen = chooseService(parseStack(readRaw(doc), stack), service, "verify");
+        return chosen.ok ? chosen.service : undefined;
     } catch {
         return undefined; // a version that was never valid was never applied either
     }

@@ -3,7 +3,9 @@
  * the stack file says (lib/traffic.ts). Pure: rows for a table, the problems found, an ok flag.
  */
 import { COLORS, Color, SwitchyardConfig } from "./config";
-import type { ForwardTarget, StackState } from "./aws/inspect";
+import type { ForwardTarget, ListenerState, StackState } from "./aws/inspect";
+import { PlannedRule, RULE_BLOCK, ruleLayout } from "./ruleLayout";
+import { StackSpec } from "./stackSpec";
 import { colorsWithTraffic, fleetColors, productionWeights, testListenerTarget } from "./traffic";
 import { renderTable } from "./table";
 
@@ -79,6 +81,49 @@ export function weightShares(forward: readonly ForwardTarget[]): { shares: Recor
     return { shares, other };
 }
 
+/**
+ * What one service of a `switchyard:services` stack holds on the shared listeners, in the shape
+ * compareStack reads for a single-service stack: its weights and its candidate are in its
+ * weighted forward rule and its test-listener rule (lib/ruleLayout.ts places them), or in the
+ * listeners' default actions for the default service; its route rules are the rules of its block
+ * (RULE_BLOCK priorities from match.priority; the forward's excluded), so another service's rules
+ * are never read as this one's. The single-service form reads the listeners as they are.
+ */
+export function serviceState(spec: StackSpec, service: string, actual: StackState): StackState {
+    if (spec.form === "single") return actual;
+    const own = ruleLayout(spec).filter((r) => r.service === service);
+    const forward = own.find((r) => r.kind === "forward");
+    const test = own.find((r) => r.kind === "test");
+    const start = spec.services.find((s) => s.service.name === service)?.match?.priority ?? 1;
+    const routes = (l: ListenerState) => l.rules.filter((r) => r.priority >= start && r.priority < start + RULE_BLOCK - 1);
+    const production = actual.listeners.production;
+    const testListener = actual.listeners.test;
+    return {
+        ...actual,
+        listeners: {
+            production: production && {
+                ...production,
+                forward: forward ? ruleForward(production, forward) : production.forward,
+                forwardSource: forward ? ruleSource(forward) : undefined,
+                rules: routes(production),
+            },
+            test: testListener && {
+                ...testListener,
+                forward: test ? ruleForward(testListener, test) : testListener.forward,
+                forwardSource: test ? ruleSource(test) : undefined,
+            },
+        },
+    };
+}
+
+function ruleForward(listener: ListenerState, rule: PlannedRule): readonly ForwardTarget[] {
+    return listener.rules.find((r) => r.priority === rule.priority)?.forward ?? [];
+}
+
+function ruleSource(rule: PlannedRule): string {
+    return `rule ${rule.priority} (${rule.logicalName})`;
+}
+
 export function compareStack(cfg: SwitchyardConfig, actual: StackState, reading: DriftReading = OUTSIDE_PULUMI): VerifyReport {
     const problems: string[] = [];
     let drifted = false;
@@ -98,7 +143,7 @@ export function compareStack(cfg: SwitchyardConfig, actual: StackState, reading:
         problems.push(`no listener on ${actual.loadBalancer.name} is tagged switchyard:role=production; run pulumi up`);
     } else if (prod.forward.length === 0) {
         drifted = true;
-        problems.push(`the production listener's default action is not a forward: ${reading.hint}`);
+        problems.push(`the production listener's ${prod.forwardSource ?? "default action"} is not a forward: ${reading.hint}`);
     } else {
         const w = weightShares(prod.forward);
         shares = w.shares;

@@ -4,10 +4,13 @@
  * through the Automation API, refreshing first, or the given command (SWITCHYARD_STEP=sync). The
  * recovery after an apply that failed or was killed (a rollback written but never applied):
  * the file is the truth, and applying it again changes nothing once AWS matches it.
+ * It takes no --service: the file is applied whole, every service's keys as they are (a stack with
+ * several services says each one's traffic).
  * Exit codes: 0 applied (also when interrupted once: the apply was let finish), 2 bad input
  * (nothing applied), 3 the apply did not complete (the file and AWS may still differ).
  */
-import { parseConfig } from "../../lib/config";
+import { parseStack } from "../../lib/config";
+import { StackSpec } from "../../lib/stackSpec";
 import { ConfigError } from "../../lib/problems";
 import { ApplyError, automationApply, shellApply } from "../../lib/rollout/apply";
 import { trafficText } from "../../lib/rollout/position";
@@ -26,7 +29,7 @@ export interface SyncOptions {
 export async function syncCommand(opts: SyncOptions, io: Io): Promise<ExitCode> {
     let fileSays: string;
     try {
-        fileSays = trafficText(parseConfig(loadStackFile(opts.dir, opts.stack).raw, opts.stack));
+        fileSays = stackTrafficText(parseStack(loadStackFile(opts.dir, opts.stack).raw, opts.stack));
     } catch (e) {
         if (e instanceof CliError || e instanceof ConfigError) {
             io.err(e instanceof ConfigError ? e.message : `switchyard: ${e.message}`);
@@ -71,4 +74,10 @@ export async function syncCommand(opts: SyncOptions, io: Io): Promise<ExitCode> 
     }
     io.out(`in sync: AWS was told what Pulumi.${opts.stack}.yaml says (${fileSays})`);
     return EXIT.ok;
+}
+
+/** The traffic the file says: the one service's, or `web: live blue; api: live blue, canary 10% to green` for several. */
+export function stackTrafficText(spec: StackSpec): string {
+    if (spec.form === "single") return trafficText(spec.services[0]);
+    return spec.services.map((s) => `${s.service.name}: ${trafficText(s)}`).join("; ");
 }

@@ -95,8 +95,10 @@ export interface RuleState {
 export interface ListenerState {
     readonly arn: string;
     readonly port: number | undefined;
-    /** The default action's forward targets; empty when the default action is not a forward. */
+    /** The default action's forward targets (or forwardSource's); empty when it is not a forward. */
     readonly forward: readonly ForwardTarget[];
+    /** Where `forward` was read when not from the default action: `rule 199 (api-forward)` (lib/verify.ts serviceState). */
+    readonly forwardSource?: string;
     /** Non-default rules in priority order. */
     readonly rules: readonly RuleState[];
 }
@@ -115,32 +117,28 @@ export interface FindStackOptions {
     readonly service: string;
     readonly region?: string;
     readonly client?: ElasticLoadBalancingV2Client;
+    /** The listeners of an adopted edge (`switchyard:loadBalancer.adopt`): used whatever their tags. */
+    readonly listenerArns?: Partial<Record<ListenerRole, string>>;
 }
 
+/** The tag value of the shared edge's resources (program.ts tags the ALB of `switchyard:services` so). */
+export const EDGE_SERVICE = "edge";
+
 /**
- * Finds the ALB tagged for `stack`/`service` and reads its listeners, target groups and target
- * health. Returns undefined when no ALB carries the tags; throws when more than one does.
+ * Finds the service's target groups by their tags (stack, service, colour), its ALB through them,
+ * and reads the ALB's listeners and target health. Returns undefined when no ALB is found; throws
+ * when the service's groups are attached to more than one ALB or more than one ALB fits the tags.
+ *
+ * The ALB is the one the service's target groups name in `LoadBalancerArns` ("The Amazon Resource
+ * Name (ARN) of the load balancer that routes traffic to this target group. You can use each
+ * target group with only one load balancer.", TargetGroup in botocore's elbv2 service-2.json): on a shared edge the ALB is tagged `switchyard:service=edge`,
+ * not with the service. Only when no group is attached to one is the ALB found by its own tags:
+ * the service's (the single-service form), else the stack's edge.
  */
 export async function findStack(opts: FindStackOptions): Promise<StackState | undefined> {
     const region = resolveRegion(opts.region);
     const client = opts.client ?? elbv2Client(region);
     const wanted = { [TAG.stack]: opts.stack, [TAG.service]: opts.service };
-
-    const lbs = (await listLoadBalancers(client)).filter((lb) => lb.Type === undefined || lb.Type === "application");
-    const lbTags = await readTags(
-        client,
-        lbs.map((lb) => lb.LoadBalancerArn!),
-    );
-    const matches = lbs.filter((lb) => hasTags(lbTags.get(lb.LoadBalancerArn!), wanted));
-    if (matches.length === 0) return undefined;
-    if (matches.length > 1) {
-        throw new AwsError(
-            `${matches.length} load balancers are tagged ${TAG.stack}=${opts.stack} ${TAG.service}=${opts.service}; expected one: ` +
-                matches.map((lb) => lb.LoadBalancerName).join(", "),
-            "Ambiguous",
-        );
-    }
-    const lb = matches[0];
 
     const tgs = await listTargetGroups(client);
     const tgTags = await readTags(
@@ -148,18 +146,24 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
         tgs.map((tg) => tg.TargetGroupArn!),
     );
     const targetGroups: Partial<Record<Color, string>> = {};
+    const attachedTo = new Set<string>();
     for (const tg of tgs) {
         const tags = tgTags.get(tg.TargetGroupArn!);
         const color = tags?.[TAG.color];
         if (!hasTags(tags, wanted) || !isColor(color)) continue;
         if (targetGroups[color]) {
             throw new AwsError(
-                `two target groups are tagged ${TAG.color}=${color} for stack ${opts.stack}: ${targetGroups[color]} and ${tg.TargetGroupArn}`,
+                `two target groups are tagged ${TAG.color}=${color} for stack ${opts.stack} service ${opts.service}: ${targetGroups[color]} and ${tg.TargetGroupArn}`,
                 "Ambiguous",
             );
         }
         targetGroups[color] = tg.TargetGroupArn!;
+        for (const arn of tg.LoadBalancerArns ?? []) attachedTo.add(arn);
     }
+
+    const lbs = (await listLoadBalancers(client)).filter((lb) => lb.Type === undefined || lb.Type === "application");
+    const lb = attachedTo.size > 0 ? attachedLoadBalancer(lbs, attachedTo, opts) : await taggedLoadBalancer(client, lbs, opts);
+    if (!lb) return undefined;
     const colorOf = (arn: string | undefined): Color | undefined => COLORS.find((c) => targetGroups[c] === arn);
 
     const listenerList =
@@ -174,8 +178,8 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
     );
     const listeners: Partial<Record<ListenerRole, ListenerState>> = {};
     for (const l of listenerList) {
-        const role = listenerTags.get(l.ListenerArn!)?.[TAG.role];
-        if (role !== "production" && role !== "test") continue;
+        const role = roleOf(l.ListenerArn!, listenerTags, opts.listenerArns);
+        if (!role) continue;
         // With HTTPS, port 80 is also a production listener but only redirects: the weights and
         // rules live on the one that forwards.
         const redirectOnly = (l.DefaultActions ?? []).length > 0 && l.DefaultActions!.every((a) => a.Type === "redirect");
@@ -206,6 +210,57 @@ export async function findStack(opts: FindStackOptions): Promise<StackState | un
         listeners,
         health,
     };
+}
+
+/** The ALB the service's target groups are attached to; more than one is ambiguous. */
+function attachedLoadBalancer(
+    lbs: readonly LoadBalancer[],
+    attachedTo: ReadonlySet<string>,
+    opts: FindStackOptions,
+): LoadBalancer | undefined {
+    if (attachedTo.size > 1) {
+        throw new AwsError(
+            `the target groups of stack ${opts.stack} service ${opts.service} are attached to ${attachedTo.size} load balancers; expected one: ${[...attachedTo].join(", ")}`,
+            "Ambiguous",
+        );
+    }
+    return lbs.find((lb) => attachedTo.has(lb.LoadBalancerArn!));
+}
+
+/** The ALB tagged with the service (single-service form), else the one tagged as the stack's edge. */
+async function taggedLoadBalancer(
+    client: ElasticLoadBalancingV2Client,
+    lbs: readonly LoadBalancer[],
+    opts: FindStackOptions,
+): Promise<LoadBalancer | undefined> {
+    const lbTags = await readTags(
+        client,
+        lbs.map((lb) => lb.LoadBalancerArn!),
+    );
+    for (const service of [opts.service, EDGE_SERVICE]) {
+        const matches = lbs.filter((lb) => hasTags(lbTags.get(lb.LoadBalancerArn!), { [TAG.stack]: opts.stack, [TAG.service]: service }));
+        if (matches.length > 1) {
+            throw new AwsError(
+                `${matches.length} load balancers are tagged ${TAG.stack}=${opts.stack} ${TAG.service}=${service}; expected one: ` +
+                    matches.map((lb) => lb.LoadBalancerName).join(", "),
+                "Ambiguous",
+            );
+        }
+        if (matches.length === 1) return matches[0];
+    }
+    return undefined;
+}
+
+/** A listener's role: given for an adopted edge's listeners, else its `switchyard:role` tag. */
+function roleOf(
+    arn: string,
+    tags: ReadonlyMap<string, Record<string, string>>,
+    given: Partial<Record<ListenerRole, string>> | undefined,
+): ListenerRole | undefined {
+    if (given?.production === arn) return "production";
+    if (given?.test === arn) return "test";
+    const role = tags.get(arn)?.[TAG.role];
+    return role === "production" || role === "test" ? role : undefined;
 }
 
 /** The forward targets of the (last) forward action in a list, with their raw weights. */

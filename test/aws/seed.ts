@@ -1,5 +1,5 @@
 /**
- * Seeds moto with what `pulumi up` leaves in AWS for one service: a VPC with two subnets, an
+ * Seeds moto with what `pulumi up` leaves in AWS for one service (seedServices: several on one edge): a VPC with two subnets, an
  * internet-facing ALB, a blue and a green target group, a production listener with a weighted
  * forward, a test listener, optional route rules, and the switchyard:* tags.
  *
@@ -9,6 +9,7 @@
  * stopped; moto cannot produce `unhealthy`, `initial` or `draining` for a registered target.
  */
 import {
+    Action,
     AddTagsCommand,
     CreateListenerCommand,
     CreateLoadBalancerCommand,
@@ -50,17 +51,7 @@ export interface Seeded {
 export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Seeded> {
     const service = opts.service ?? "web";
     const elb = new ElasticLoadBalancingV2Client({});
-    const vpcId = xmlValues(await queryApi(endpoint, "ec2", { Action: "CreateVpc", CidrBlock: "10.0.0.0/16" }), "vpcId")[0];
-    const subnets: string[] = [];
-    for (const [i, az] of ["a", "b"].entries()) {
-        const xml = await queryApi(endpoint, "ec2", {
-            Action: "CreateSubnet",
-            VpcId: vpcId,
-            CidrBlock: `10.0.${i}.0/24`,
-            AvailabilityZone: `${MOTO_REGION}${az}`,
-        });
-        subnets.push(xmlValues(xml, "subnetId")[0]);
-    }
+    const { vpcId, subnets } = await network(endpoint);
     const common = [
         { Key: "switchyard:stack", Value: opts.stack },
         { Key: "switchyard:service", Value: service },
@@ -164,6 +155,137 @@ export async function seedStack(endpoint: string, opts: SeedOptions): Promise<Se
         );
     }
     return { loadBalancerArn, targetGroups, productionListenerArn, testListenerArn, instances };
+}
+
+/** One service on the shared edge of a `switchyard:services` stack. */
+export interface SeedService {
+    readonly name: string;
+    /** Raw ALB weights of its weighted forward (the default action for the default service). */
+    readonly weights: Readonly<Record<Color, number>>;
+    /** The colour its test rule (or the test listener's default action) forwards to. */
+    readonly testTo: Color;
+    /** Absent: the default service (the listeners' default actions). Else the path its rules match. */
+    readonly match?: { readonly path: string; readonly priority: number };
+    readonly targets?: Partial<Record<Color, { readonly running: number }>>;
+    /** Route rules: a header match to a colour at this priority (absolute, as lib/ruleLayout.ts places it). */
+    readonly rules?: readonly { readonly color: Color; readonly priority: number }[];
+}
+
+export interface SeededServices {
+    readonly loadBalancerArn: string;
+    readonly productionListenerArn: string;
+    readonly testListenerArn: string;
+    readonly targetGroups: Readonly<Record<string, Readonly<Record<Color, string>>>>;
+}
+
+/**
+ * What `pulumi up` leaves for a stack of several services on one edge (program.ts, lib/ruleLayout.ts):
+ * the ALB and both listeners tagged `switchyard:service=edge`; each service's target groups tagged
+ * with its name; the default service's weights and candidate in the listeners' default actions;
+ * every other service's weighted forward at match.priority + 99 and its test rule at match.priority.
+ */
+export async function seedServices(endpoint: string, opts: { stack: string; services: readonly SeedService[] }): Promise<SeededServices> {
+    const elb = new ElasticLoadBalancingV2Client({});
+    const { vpcId, subnets } = await network(endpoint);
+    const tags = (service: string) => [
+        { Key: "switchyard:stack", Value: opts.stack },
+        { Key: "switchyard:service", Value: service },
+    ];
+    const lb = await elb.send(
+        new CreateLoadBalancerCommand({ Name: "edge-alb", Subnets: subnets, Type: "application", Tags: tags("edge") }),
+    );
+    const loadBalancerArn = lb.LoadBalancers![0].LoadBalancerArn!;
+    const targetGroups: Record<string, Record<Color, string>> = {};
+    for (const service of opts.services) {
+        targetGroups[service.name] = {} as Record<Color, string>;
+        for (const color of ["blue", "green"] as const) {
+            const tg = await elb.send(
+                new CreateTargetGroupCommand({
+                    Name: `${service.name}-${color}-tg`,
+                    Protocol: "HTTP",
+                    Port: 8080,
+                    VpcId: vpcId,
+                    TargetType: "instance",
+                    Tags: [...tags(service.name), { Key: "switchyard:color", Value: color }],
+                }),
+            );
+            const arn = tg.TargetGroups![0].TargetGroupArn!;
+            targetGroups[service.name][color] = arn;
+            const running = service.targets?.[color]?.running ?? 0;
+            if (running > 0) {
+                const ids = await runInstances(endpoint, subnets[0], running);
+                await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ids.map((Id) => ({ Id, Port: 8080 })) }));
+            }
+        }
+    }
+    const weighted = (service: SeedService) => ({
+        Type: "forward" as const,
+        ForwardConfig: {
+            TargetGroups: (["blue", "green"] as const).map((c) => ({
+                TargetGroupArn: targetGroups[service.name][c],
+                Weight: service.weights[c],
+            })),
+        },
+    });
+    const candidate = (service: SeedService) => ({ Type: "forward" as const, TargetGroupArn: targetGroups[service.name][service.testTo] });
+    const fixed404 = { Type: "fixed-response" as const, FixedResponseConfig: { StatusCode: "404" } };
+    const byDefault = opts.services.find((s) => !s.match);
+    const listener = async (port: number, action: Action, role: string) => {
+        const out = await elb.send(
+            new CreateListenerCommand({ LoadBalancerArn: loadBalancerArn, Protocol: "HTTP", Port: port, DefaultActions: [action] }),
+        );
+        const arn = out.Listeners![0].ListenerArn!;
+        await elb.send(new AddTagsCommand({ ResourceArns: [arn], Tags: [...tags("edge"), { Key: "switchyard:role", Value: role }] }));
+        return arn;
+    };
+    const productionListenerArn = await listener(80, byDefault ? weighted(byDefault) : fixed404, "production");
+    const testListenerArn = await listener(9000, byDefault ? candidate(byDefault) : fixed404, "test");
+    for (const service of opts.services) {
+        const path = service.match ? [{ Field: "path-pattern", PathPatternConfig: { Values: [service.match.path] } }] : [];
+        for (const rule of service.rules ?? []) {
+            await elb.send(
+                new CreateRuleCommand({
+                    ListenerArn: productionListenerArn,
+                    Priority: rule.priority,
+                    Conditions: [...path, { Field: "http-header", HttpHeaderConfig: { HttpHeaderName: "x-beta-user", Values: ["alice"] } }],
+                    Actions: [{ Type: "forward", TargetGroupArn: targetGroups[service.name][rule.color] }],
+                }),
+            );
+        }
+        if (!service.match) continue;
+        await elb.send(
+            new CreateRuleCommand({
+                ListenerArn: productionListenerArn,
+                Priority: service.match.priority + 99,
+                Conditions: path,
+                Actions: [weighted(service)],
+            }),
+        );
+        await elb.send(
+            new CreateRuleCommand({
+                ListenerArn: testListenerArn,
+                Priority: service.match.priority,
+                Conditions: path,
+                Actions: [candidate(service)],
+            }),
+        );
+    }
+    return { loadBalancerArn, productionListenerArn, testListenerArn, targetGroups };
+}
+
+async function network(endpoint: string): Promise<{ vpcId: string; subnets: string[] }> {
+    const vpcId = xmlValues(await queryApi(endpoint, "ec2", { Action: "CreateVpc", CidrBlock: "10.0.0.0/16" }), "vpcId")[0];
+    const subnets: string[] = [];
+    for (const [i, az] of ["a", "b"].entries()) {
+        const xml = await queryApi(endpoint, "ec2", {
+            Action: "CreateSubnet",
+            VpcId: vpcId,
+            CidrBlock: `10.0.${i}.0/24`,
+            AvailabilityZone: `${MOTO_REGION}${az}`,
+        });
+        subnets.push(xmlValues(xml, "subnetId")[0]);
+    }
+    return { vpcId, subnets };
 }
 
 export async function runInstances(endpoint: string, subnetId: string, count: number): Promise<string[]> {

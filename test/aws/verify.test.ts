@@ -175,7 +175,7 @@ describe("verify against moto", function () {
             const { code, lines, errors } = await verify(writeStackFile("dev", STACK));
             assert.deepStrictEqual(lines, []);
             assert.deepStrictEqual(errors, [
-                "switchyard: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then retry (elasticloadbalancing:DescribeLoadBalancers could not sign its request)",
+                "switchyard: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), then retry (elasticloadbalancing:DescribeTargetGroups could not sign its request)",
             ]);
             assert.strictEqual(code, 2);
         } finally {
@@ -200,7 +200,7 @@ describe("verify against moto", function () {
             assert.strictEqual(errors.length, 1);
             assert.match(
                 errors[0],
-                /^switchyard: AWS refused elasticloadbalancing:DescribeLoadBalancers \(AccessDenied\): grant the caller elasticloadbalancing:DescribeLoadBalancers permission\./,
+                /^switchyard: AWS refused elasticloadbalancing:DescribeTargetGroups \(AccessDenied\): grant the caller elasticloadbalancing:DescribeTargetGroups permission\./,
             );
         } finally {
             await motoApi(moto.endpoint, "reset-auth", "inf");
