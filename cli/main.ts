@@ -80,6 +80,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
     reading(program.command("status").description("show both colours, their builds, tasks and traffic"))
         .option("--json", "print the status as JSON")
+        .option("--service <name>", "show this service only (default: every service)")
         .action((opts) => load<typeof import("./commands/status")>("./commands/status").statusCommand(opts, io));
 
     editing(program.command("start").description("put a new build into the candidate slot (traffic unchanged)"))
@@ -87,6 +88,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .addOption(new Option("--build <context>", "a Docker context that pulumi up builds and pushes").conflicts("image"))
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
         .option("--live-digest <ref>", "when the live slot is a build: the digest it runs (default: pulumi stack output images)")
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts, cmd: Command) => {
             if (opts.image === undefined && opts.build === undefined)
                 cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
@@ -97,26 +99,33 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .requiredOption("--percent <n>", "1..99", percent)
         .option("--stickiness <seconds>", "keep a client on the colour it first got for this long (ALB target group stickiness)", seconds)
         .option("--no-stickiness", "remove the canary's stickiness: each request is routed by weight")
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts) => {
             load<Edit>("./commands/edit").canaryCommand(opts, io);
         });
 
     editing(program.command("flip").description("make the candidate live; the old colour stays warm for rollback"))
         .option("--digest <ref>", "the digest a build slot was pushed as (default: pulumi stack output images)")
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts) => {
             load<Edit>("./commands/edit").flipCommand(opts, io);
         });
 
-    editing(program.command("rollback").description("undo the flip, or remove the canary and routes")).action((opts) => {
-        load<Edit>("./commands/edit").rollbackCommand(opts, io);
-    });
+    editing(program.command("rollback").description("undo the flip, or remove the canary and routes"))
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .action((opts) => {
+            load<Edit>("./commands/edit").rollbackCommand(opts, io);
+        });
 
-    editing(program.command("finish").description("scale the old colour down to its idle count")).action((opts) => {
-        load<Edit>("./commands/edit").finishCommand(opts, io);
-    });
+    editing(program.command("finish").description("scale the old colour down to its idle count"))
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .action((opts) => {
+            load<Edit>("./commands/edit").finishCommand(opts, io);
+        });
 
     editing(program.command("pin").description("pin the live build slot to the digest it runs; nothing else changes"))
         .option("--digest <ref>", "the digest the live build was pushed as (default: pulumi stack output images)")
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts) => {
             load<Edit>("./commands/edit").pinCommand(opts, io);
         });
@@ -127,6 +136,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .requiredOption("--from <stack>", "the source stack, e.g. dev")
         .requiredOption("--to <stack>", "the target stack, e.g. prod")
         .option("--schema <versions>", "when the source build declares no schema: the versions it supports, 3,4 or 3..5", schema)
+        .option("--service <name>", "the service, in both stacks (required when a stack has more than one)")
         .addOption(dirOption())
         .action((opts) => {
             load<Edit>("./commands/edit").promoteCommand(opts, io);
@@ -142,11 +152,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .addOption(repeatable(new Option("--host <host>", "a Host header, e.g. beta.example.com (repeat: any of them)")))
         .addOption(repeatable(new Option("--query <key=value>", "a query-string pair, e.g. beta=1 (repeat: all of them)")))
         .option("--priority <n>", "its listener-rule priority, 1..50000 (default: one above every route's)", rulePriority)
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts) => {
             load<Edit>("./commands/edit").routeAddCommand(opts, io);
         });
     editing(route.command("remove").description("remove the route with this priority"))
         .requiredOption("--priority <n>", "the route's priority (status and the stack file show it)", rulePriority)
+        .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .action((opts) => {
             load<Edit>("./commands/edit").routeRemoveCommand(opts, io);
         });
@@ -159,6 +171,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         });
 
     editing(program.command("rollout").description("walk the candidate through switchyard:rollout.steps; rolls back by itself"))
+        .option("--service <name>", "the service to release (required when the stack has more than one)")
         .option("--apply <command>", "apply each step with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP)")
         .option("--commit", "git commit the stack file after each step: switchyard(<stack>): <step>")
         .option("--continue", "a person's approval: go past the first pause step this run reaches")
@@ -187,6 +200,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .addOption(new Option("--base-file <path>", "a stack file to compare with instead of git").conflicts("base"))
         .addOption(new Option("--json", "print one JSON document").conflicts("markdown"))
         .option("--markdown", "print Markdown for a pull-request comment")
+        .option("--service <name>", "show this service only (default: every service)")
         .action(async (opts) => {
             code = await load<typeof import("./commands/plan")>("./commands/plan").planCommand(opts, io);
         });

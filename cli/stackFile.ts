@@ -1,12 +1,12 @@
 /**
  * Loading, editing and writing `Pulumi.<stack>.yaml` with the yaml library's Document API, so
- * comments, key order and blank lines survive every edit. A file is written only when the edited
- * configuration passes `parseConfig` and differs from what is there.
+ * comments, key order and blank lines survive every edit. A file is written only when the whole
+ * edited file passes `parseStack` (either form, every service) and differs from what is there.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, ToStringOptions, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
-import { RawConfig, parseConfig } from "../lib/config";
+import { RawConfig, parseStack } from "../lib/config";
 import { ConfigError } from "../lib/problems";
 import { Edit, listed } from "../lib/release";
 import { CliError } from "./errors";
@@ -266,14 +266,14 @@ export function toStringOptions(text: string): ToStringOptions {
 
 /**
  * The file's text after the edits, validated as it would be written (parsed back, then
- * parseConfig), or a CliError. `changed` is false when the configuration would stay the same (the
+ * parseStack: the whole file, so a service's edit can never break another's), or a CliError. `changed` is false when the configuration would stay the same (the
  * file is then not rewritten).
  */
 export function renderValidEdits(file: StackFile, edits: readonly Edit[]): { changed: boolean; text: string } {
     const text = renderEdits(file, edits);
     const raw = readRaw(parseDocument(text), file.path);
     try {
-        parseConfig(raw, file.stack);
+        parseStack(raw, file.stack);
     } catch (e) {
         if (e instanceof ConfigError)
             throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`);

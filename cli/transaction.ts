@@ -10,8 +10,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Edit } from "../lib/release";
+import { parseStack } from "../lib/config";
+import { ConfigError } from "../lib/problems";
+import { Edit, StepResult, atKeyPath, listed } from "../lib/release";
+import { chooseService } from "../lib/serviceChoice";
+import { ServiceSpec, StackSpec } from "../lib/stackSpec";
 import { CliError } from "./errors";
+import { EXIT } from "./exitCodes";
 import { StackFile, encodeText, errorCode, loadStackFile, modeText, renderValidEdits, stackFilePath } from "./stackFile";
 import { isRunning, withStackLock } from "./stackLock";
 
@@ -53,6 +58,76 @@ export function editStackFile(dir: string, stack: string, decide: (file: StackFi
             }
         }
     });
+}
+
+/** A release step of one service: on its config as the file says now, edits relative to its keys. */
+export type ServiceStep = (service: ServiceSpec, file: StackFile) => StepResult;
+
+/** Which stack file and which of its services a step edits. */
+export interface ServiceTarget {
+    readonly dir: string;
+    readonly stack: string;
+    /** `--service`: required when the stack has several services, checked when given. */
+    readonly service?: string;
+    /** The command, for the refusal when `--service` is missing (`canary needs --service NAME`). */
+    readonly command: string;
+    /** The option that named the stack (`--to` for promote), so messages name it. @default "--stack" */
+    readonly flag?: string;
+}
+
+export interface ServiceEditResult extends EditResult {
+    /** The service the step ran on. */
+    readonly service: string;
+    /** The step found its work already done (a step run again after it succeeded): nothing written. */
+    readonly already: boolean;
+}
+
+/**
+ * The one writer of a service's release step (the release tool and `rollout` both call it): under
+ * the file's lock, parse the whole file (parseStack), pick the service (`service`: `--service`,
+ * required when the stack has several), run `step` on it, put its edits below the service's
+ * keyPath (`["traffic","live"]` is `services.api.traffic.live` in the services form), and write
+ * the file only if the whole edited file is valid (cli/stackFile.ts renderValidEdits). Only the
+ * named service's keys change; everything else keeps its bytes.
+ *
+ * Throws CliError: exit 2 (usage) for an invalid file, a missing or unknown service and a
+ * step's bad input; exit 1 (refused) for a step's refusal. Nothing is written then.
+ */
+export function editService(target: ServiceTarget, step: ServiceStep): ServiceEditResult {
+    let already = false;
+    let name = "";
+    const result = editStackFile(
+        target.dir,
+        target.stack,
+        (file) => {
+            const chosen = serviceOf(file, target.service, target.command);
+            name = chosen.service.name;
+            const outcome = step(chosen, file);
+            if (!outcome.ok) throw new CliError(outcome.refusal, outcome.badInput ? EXIT.usage : EXIT.refused);
+            already = outcome.already === true;
+            return { edits: atKeyPath(chosen.keyPath, outcome.edits), summary: outcome.summary };
+        },
+        target.flag,
+    );
+    return { ...result, service: name, already };
+}
+
+/** The service `--service` names in the file as it is now; an invalid file or a bad name is a usage error. */
+export function serviceOf(file: StackFile, service: string | undefined, command: string): ServiceSpec {
+    const chosen = chooseService(stackSpecOf(file), service, command);
+    if (!chosen.ok) throw new CliError(chosen.refusal, EXIT.usage);
+    return chosen.service;
+}
+
+/** The whole file parsed (either form); an invalid file is bad input (exit 2): the file, not the release, needs fixing. */
+export function stackSpecOf(file: StackFile): StackSpec {
+    try {
+        return parseStack(file.raw, file.stack);
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        // The words of lib/release.ts runStep, which plan and the tests use on raw configs.
+        throw new CliError(`Pulumi.${file.stack}.yaml is not valid as it stands; fix it first:\n${listed(e)}`, EXIT.usage);
+    }
 }
 
 function refuseReadOnly(target: string, shown: string): void {

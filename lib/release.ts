@@ -22,6 +22,7 @@ import {
 import { repositoryOf } from "./images";
 import { MAX_SCHEMA_VERSION } from "./parse/slots";
 import { ConfigError } from "./problems";
+import { ServiceSpec } from "./stackSpec";
 import { candidateColor, productionWeights } from "./traffic";
 
 /** A path below the `switchyard:` prefix: `["slots", "green", "image"]` is `switchyard:slots.green.image`. */
@@ -62,6 +63,24 @@ const set = (path: EditPath, value: unknown, extra: { replaces?: string; note?: 
     ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
 });
 const del = (path: EditPath): Edit => ({ op: "delete", path });
+
+// ---------------------------------------------------------------------------------------------
+// Which service a step runs on (`--service NAME`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `--stack dev`, or `--stack dev --service api` for a service of the services form: the flags a
+ * command printed in a summary needs to edit this service again.
+ */
+export function stackFlags(cfg: SwitchyardConfig): string {
+    const keyPath = (cfg as Partial<ServiceSpec>).keyPath;
+    return keyPath && keyPath.length > 0 ? `--stack ${cfg.stack} --service ${cfg.service.name}` : `--stack ${cfg.stack}`;
+}
+
+/** A service's edits (paths relative to its keys, `["traffic", "live"]`) as paths of the stack file, below its keyPath. */
+export function atKeyPath(keyPath: readonly string[], edits: readonly Edit[]): Edit[] {
+    return edits.map((e) => ({ ...e, path: [...keyPath, ...e.path] as unknown as EditPath }));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared by the steps and the status view
@@ -163,9 +182,9 @@ function rollingRefusal(cfg: SwitchyardConfig, command: string, previousImage?: 
         `(${cfg.traffic.live}) that ECS updates in batches, with no candidate colour to ` +
         (command === "rollback" ? "flip back to." : "test, canary or flip.");
     if (command !== "rollback") {
-        return `${base} Release a new build with: npm run switchyard -- start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
+        return `${base} Release a new build with: npm run switchyard -- start ${stackFlags(cfg)} --image <repo>@sha256:<digest>`;
     }
-    const how = `npm run switchyard -- start --stack ${cfg.stack} --image`;
+    const how = `npm run switchyard -- start ${stackFlags(cfg)} --image`;
     return previousImage
         ? `${base} To roll back, roll the previous build out again: ${how} ${previousImage}`
         : `${base} To roll back, roll the previous build out again: ${how} <previous digest>; ` +
@@ -220,8 +239,8 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
             return refuse(
                 `${target} is the candidate but still receives production traffic (${reasons.join(", ")}), so the current ` +
                     `release is not over; end it first, then start again: either undo it with ` +
-                    `npm run switchyard -- rollback --stack ${cfg.stack} (removes the canary and routes), or complete it with ` +
-                    `npm run switchyard -- flip --stack ${cfg.stack}`,
+                    `npm run switchyard -- rollback ${stackFlags(cfg)} (removes the canary and routes), or complete it with ` +
+                    `npm run switchyard -- flip ${stackFlags(cfg)}`,
             );
         }
     }
@@ -232,8 +251,8 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
         return refuse(
             `${previous} was live before the last flip and is kept warm as the rollback target (switchyard:traffic.previous); ` +
                 `start would put the new build there and remove the way back. End that release first: ` +
-                `npm run switchyard -- finish --stack ${cfg.stack} (keeps ${live} live, scales ${previous} down), or ` +
-                `npm run switchyard -- rollback --stack ${cfg.stack} (${previous} live again); then start`,
+                `npm run switchyard -- finish ${stackFlags(cfg)} (keeps ${live} live, scales ${previous} down), or ` +
+                `npm run switchyard -- rollback ${stackFlags(cfg)} (${previous} live again); then start`,
         );
     }
     const liveSlot = cfg.slots[live];
@@ -347,7 +366,7 @@ function candidateProblem(cfg: SwitchyardConfig, command: string): string | unde
     const cand = candidateColor(cfg);
     const slot = cfg.slots[cand];
     if (!slot)
-        return `${cand} (the candidate) is empty; put a build there first: npm run switchyard -- start --stack ${cfg.stack} --image <repo>@sha256:<digest>`;
+        return `${cand} (the candidate) is empty; put a build there first: npm run switchyard -- start ${stackFlags(cfg)} --image <repo>@sha256:<digest>`;
     if (slot.idle) {
         return `${cand} (the candidate) is idle (scaled down by finish) and cannot take traffic; start a new release there first`;
     }
@@ -462,7 +481,7 @@ function builtRepository(cfg: SwitchyardConfig): string | undefined {
 
 /** The command that removes a route, as the refusals print it. */
 function routeRemoveCommand(cfg: SwitchyardConfig, route: Route): string {
-    return `npm run switchyard -- route remove --stack ${cfg.stack} --priority ${route.priority}`;
+    return `npm run switchyard -- route remove ${stackFlags(cfg)} --priority ${route.priority}`;
 }
 
 /**
@@ -646,7 +665,7 @@ export function pin(cfg: SwitchyardConfig, args: PinArgs = {}): StepResult {
         if (args.digest !== undefined && args.digest !== slot.image) {
             return refuse(
                 `${live} (live) is already pinned to ${shortImage(slot.image)}, not ${shortImage(args.digest)}; pin only pins a build slot ` +
-                    `(to release another image: npm run switchyard -- start --stack ${cfg.stack} --image ${args.digest})`,
+                    `(to release another image: npm run switchyard -- start ${stackFlags(cfg)} --image ${args.digest})`,
             );
         }
         return alreadySo(`${live} (live) is already pinned to ${shortImage(slot.image)}; nothing to do`);
@@ -680,7 +699,7 @@ export function promote(source: SwitchyardConfig, target: SwitchyardConfig, args
     if (slot.kind !== "image") {
         return refuse(
             `${source.stack}'s live slot ${live} is a build (${slot.context}), not pinned to a digest, so there is nothing immutable to promote; ` +
-                `pin it to the digest it runs first (nothing else changes): npm run switchyard -- pin --stack ${source.stack} ` +
+                `pin it to the digest it runs first (nothing else changes): npm run switchyard -- pin ${stackFlags(source)} ` +
                 `(the digest comes from pulumi stack output images; without the pulumi CLI add --digest <repo>@sha256:<digest>)`,
         );
     }

@@ -7,7 +7,7 @@
 import { Route, SwitchyardConfig } from "./model";
 import { MAX_ROUTE_PRIORITY, parseRoute } from "./parse/traffic";
 import { ConfigError, Problems } from "./problems";
-import { Edit, StepResult, alreadySo, badInput, done, refuse } from "./release";
+import { Edit, StepResult, alreadySo, badInput, done, refuse, stackFlags } from "./release";
 
 /** The flags of `route add`, as given (repeatable ones as lists). */
 export interface RouteFlags {
@@ -185,5 +185,5 @@ export function describeMatch(route: Route): string {
 }
 
 function removeCommand(cfg: SwitchyardConfig, priority: number): string {
-    return `npm run switchyard -- route remove --stack ${cfg.stack} --priority ${priority}`;
+    return `npm run switchyard -- route remove ${stackFlags(cfg)} --priority ${priority}`;
 }

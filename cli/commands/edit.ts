@@ -1,19 +1,20 @@
 /**
- * The editing commands (start, canary, flip, rollback, finish, pin, promote): each runs its pure
- * release step on the stack file as it is under the file's lock, re-validates, writes only a
- * valid change (cli/transaction.ts) and prints one summary line. A refusal throws CliError and
- * leaves the file byte-for-byte unchanged. `rollout` calls these functions for its steps.
+ * The editing commands (start, canary, flip, rollback, finish, pin, promote, route): each runs its
+ * pure release step on one service of the stack file as it is under the file's lock (`--service`,
+ * required when the stack has several), and the one writer (cli/transaction.ts editService) puts
+ * its edits below that service's keys, validates the whole file and writes it; one summary line is
+ * printed. A refusal throws CliError and leaves the file byte-for-byte unchanged.
  */
-import { Color, SchemaSupport, SwitchyardConfig, parseConfig } from "../../lib/config";
+import { Color, SchemaSupport, SwitchyardConfig } from "../../lib/config";
 import { repositoryOf } from "../../lib/images";
-import { ConfigError } from "../../lib/problems";
 import * as release from "../../lib/release";
 import { RouteFlags, routeAdd, routeRemove } from "../../lib/routes";
 import { candidateColor } from "../../lib/traffic";
 import { EXIT } from "../exitCodes";
 import { Io } from "../io";
+import { ServiceSpec } from "../../lib/stackSpec";
 import { CliError, StackFile, commentAt, loadStackFile } from "../stackFile";
-import { EditResult, editStackFile } from "../transaction";
+import { EditResult, editService, serviceOf } from "../transaction";
 import { buildContextProblem, contentHashOf } from "./buildContext";
 import { digestFromStackOutput, findPulumi } from "./digest";
 import { usageIfMissing } from "./missingStack";
@@ -24,6 +25,8 @@ export type { EditResult } from "../transaction";
 export interface StackOptions {
     readonly stack: string;
     readonly dir: string;
+    /** `--service`: which service of the stack; required when it has several. */
+    readonly service?: string;
 }
 
 /**
@@ -34,31 +37,15 @@ export interface StackOptions {
 export function edit(
     opts: StackOptions,
     io: Io,
-    step: (cfg: SwitchyardConfig, file: StackFile) => release.StepResult,
+    command: string,
+    step: (cfg: ServiceSpec, file: StackFile) => release.StepResult,
     flag = "--stack",
 ): EditResult {
-    let already = false;
-    const result = usageIfMissing(opts, () =>
-        editStackFile(
-            opts.dir,
-            opts.stack,
-            (file) => {
-                const outcome = decided(release.runStep(file.raw, file.stack, (cfg) => step(cfg, file)));
-                already = outcome.already === true;
-                return outcome;
-            },
-            flag,
-        ),
-    );
+    const result = usageIfMissing(opts, () => editService({ ...opts, command, flag }, step));
     if (result.changed) io.out(result.summary);
-    else if (already) io.out(`already so: ${result.summary}; ${result.path} unchanged`);
+    else if (result.already) io.out(`already so: ${result.summary}; ${result.path} unchanged`);
     else io.out(`${result.path} unchanged: it already says that. ${result.summary}`);
     return result;
-}
-
-function decided(outcome: release.Outcome): Extract<release.Outcome, { ok: true }> {
-    if (!outcome.ok) throw new CliError(outcome.refusal, outcome.badInput ? EXIT.usage : EXIT.refused);
-    return outcome;
 }
 
 /**
@@ -66,14 +53,19 @@ function decided(outcome: release.Outcome): Extract<release.Outcome, { ok: true 
  * digest before taking it (a `pulumi stack output` call can take seconds; the lock is held for
  * milliseconds). Undefined when the file is invalid: the edit itself then refuses with the reasons.
  */
-function peek(opts: StackOptions, flag = "--stack"): SwitchyardConfig | undefined {
+function peek(opts: StackOptions, flag = "--stack"): ServiceSpec | undefined {
     const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack, flag));
     try {
-        return parseConfig(file.raw, file.stack);
+        return serviceOf(file, opts.service, "this command"); // a refusal is the edit's to say
     } catch (e) {
-        if (e instanceof ConfigError) return undefined;
+        if (e instanceof CliError) return undefined;
         throw e;
     }
+}
+
+/** The service's name when its digests are under the `services` stack output (the services form); else undefined. */
+function outputService(cfg: ServiceSpec): string | undefined {
+    return cfg.keyPath.length > 0 ? cfg.service.name : undefined;
 }
 
 /** The digest of `color`'s build slot from the stack output, when that slot is a build; else undefined. */
@@ -85,7 +77,9 @@ function buildDigest(
 ): string | undefined {
     const cfg = peek(opts);
     const c = cfg && color(cfg);
-    return cfg && c && cfg.slots[c]?.kind === "build" ? digestFromStackOutput(opts.stack, opts.dir, c, io.env, flag) : undefined;
+    return cfg && c && cfg.slots[c]?.kind === "build"
+        ? digestFromStackOutput(opts.stack, opts.dir, c, io.env, flag, outputService(cfg))
+        : undefined;
 }
 
 /**
@@ -100,7 +94,7 @@ function pinFacts(opts: StackOptions & { digest?: string }, io: Io, color: Color
     let buildRepository: string | undefined;
     if (opts.digest !== undefined && findPulumi(io.env)) {
         try {
-            const pushed = digestFromStackOutput(opts.stack, opts.dir, color!, io.env);
+            const pushed = digestFromStackOutput(opts.stack, opts.dir, color!, io.env, "--digest", outputService(cfg!));
             buildRepository = pushed && repositoryOf(pushed);
         } catch (e) {
             if (!(e instanceof CliError)) throw e; // pulumi could not say: --digest is taken as given
@@ -122,7 +116,7 @@ export function startCommand(
     // A live build slot is pinned by start; ask pulumi for its digest only then.
     const liveDigest =
         opts.liveDigest ?? buildDigest(opts, io, (cfg) => (cfg.strategy === "blue-green" ? cfg.traffic.live : undefined), "--live-digest");
-    return edit(opts, io, (cfg) =>
+    return edit(opts, io, "start", (cfg) =>
         release.start(cfg, { image: opts.image, build: opts.build, schema: opts.schema, liveDigest, buildHash }),
     );
 }
@@ -130,7 +124,7 @@ export function startCommand(
 /** `canary`: `stickiness` false is `--no-stickiness` (remove it), undefined keeps it. */
 export function canaryCommand(opts: StackOptions & { percent: number; stickiness?: number | false }, io: Io): EditResult {
     const stickiness = opts.stickiness === false ? null : opts.stickiness;
-    return edit(opts, io, (cfg) => release.canary(cfg, { percent: opts.percent, stickiness }));
+    return edit(opts, io, "canary", (cfg) => release.canary(cfg, { percent: opts.percent, stickiness }));
 }
 
 export function flipCommand(opts: StackOptions & { digest?: string }, io: Io): EditResult {
@@ -142,15 +136,15 @@ export function flipCommand(opts: StackOptions & { digest?: string }, io: Io): E
     const digest = opts.digest ?? buildDigest(opts, io, candidate);
     const cfg = peek(opts);
     const facts = pinFacts({ ...opts, digest: opts.digest }, io, cfg && candidate(cfg));
-    return edit(opts, io, (c) => release.flip(c, { ...facts, digest }));
+    return edit(opts, io, "flip", (c) => release.flip(c, { ...facts, digest }));
 }
 
 export function rollbackCommand(opts: StackOptions, io: Io): EditResult {
-    return edit(opts, io, (cfg, file) => release.rollback(cfg, { rollingPrevious: rollingPrevious(file, cfg.traffic.live) }));
+    return edit(opts, io, "rollback", (cfg, file) => release.rollback(cfg, { rollingPrevious: rollingPrevious(file, cfg) }));
 }
 
 export function finishCommand(opts: StackOptions, io: Io): EditResult {
-    return edit(opts, io, (cfg) => release.finish(cfg));
+    return edit(opts, io, "finish", (cfg) => release.finish(cfg));
 }
 
 /** `pin`: the live build slot gets the digest it runs (`--digest`, else the stack output); nothing else changes. */
@@ -158,7 +152,7 @@ export function pinCommand(opts: StackOptions & { digest?: string }, io: Io): Ed
     const digest = opts.digest ?? buildDigest(opts, io, (cfg) => cfg.traffic.live);
     const cfg = peek(opts);
     const facts = pinFacts(opts, io, cfg?.traffic.live);
-    return edit(opts, io, (c) => release.pin(c, { ...facts, digest }));
+    return edit(opts, io, "pin", (c) => release.pin(c, { ...facts, digest }));
 }
 
 /** `route add`: the flags as commander gives them (repeatable ones as lists). */
@@ -183,29 +177,29 @@ export function routeAddCommand(
         queries: opts.query,
         priority: opts.priority,
     };
-    return edit(opts, io, (cfg) => routeAdd(cfg, flags));
+    return edit(opts, io, "route add", (cfg) => routeAdd(cfg, flags));
 }
 
 export function routeRemoveCommand(opts: StackOptions & { priority: number }, io: Io): EditResult {
-    return edit(opts, io, (cfg) => routeRemove(cfg, opts.priority));
+    return edit(opts, io, "route remove", (cfg) => routeRemove(cfg, opts.priority));
 }
 
-export function promoteCommand(opts: { from: string; to: string; dir: string; schema?: SchemaSupport }, io: Io): EditResult {
+/** `promote`: `--service api` names the service in both stacks (api's live build goes into api's candidate slot). */
+export function promoteCommand(
+    opts: { from: string; to: string; dir: string; schema?: SchemaSupport; service?: string },
+    io: Io,
+): EditResult {
     if (opts.from === opts.to)
         throw new CliError(`--from and --to are both ${opts.from}; promote copies a build between two stacks`, EXIT.usage);
     const source = usageIfMissing({ stack: opts.from, dir: opts.dir }, () => loadStackFile(opts.dir, opts.from, "--from"));
-    const sourceCfg = decidedConfig(source);
-    return edit({ stack: opts.to, dir: opts.dir }, io, (cfg) => release.promote(sourceCfg, cfg, { schema: opts.schema }), "--to");
+    const sourceCfg = serviceOf(source, opts.service, "promote");
+    const target = { stack: opts.to, dir: opts.dir, service: opts.service };
+    return edit(target, io, "promote", (cfg) => release.promote(sourceCfg, cfg, { schema: opts.schema }), "--to");
 }
 
-function decidedConfig(file: StackFile): SwitchyardConfig {
-    const outcome = release.runStep(file.raw, file.stack, () => ({ ok: true, edits: [], summary: "" }));
-    if (!outcome.ok) throw new CliError(outcome.refusal);
-    return outcome.config;
-}
-
-/** The digest a rolling `start` recorded as `# previous: <digest>` on the slot's image or build. */
-function rollingPrevious(file: StackFile, live: Color): string | undefined {
-    const comment = commentAt(file.doc, ["slots", live, "image"]) ?? commentAt(file.doc, ["slots", live, "build"]);
+/** The digest a rolling `start` recorded as `# previous: <digest>` on the live slot's image or build. */
+function rollingPrevious(file: StackFile, cfg: ServiceSpec): string | undefined {
+    const slot = [...cfg.keyPath, "slots", cfg.traffic.live];
+    const comment = commentAt(file.doc, [...slot, "image"]) ?? commentAt(file.doc, [...slot, "build"]);
     return comment ? /previous: (\S+)/.exec(comment)?.[1] : undefined;
 }

@@ -1,25 +1,46 @@
 /**
- * `status`: both colours of a stack (slot, schema support, tasks, share of production traffic,
- * routes, test listener), which colour is live and which is the candidate.
+ * `status`: both colours of a service (slot, schema support, tasks, share of production traffic,
+ * routes, test listener), which colour is live and which is the candidate; every service of the
+ * stack, or the one `--service` names.
  */
 import { BuiltFrom, COLORS, Color, Route, SwitchyardConfig, formatSchema } from "../../lib/config";
-import { describeSlot, runStep } from "../../lib/release";
+import { describeSlot } from "../../lib/release";
+import { ServiceSpec } from "../../lib/stackSpec";
 import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from "../../lib/traffic";
 import { renderTable } from "../../lib/table";
 import { Io } from "../io";
-import { EXIT } from "../exitCodes";
-import { CliError, loadStackFile } from "../stackFile";
+import { loadStackFile } from "../stackFile";
+import { serviceOf, stackSpecOf } from "../transaction";
 import { usageIfMissing } from "./missingStack";
 
-/** `status --stack S [--json]`: reads the stack file (never writes it) and prints both colours. */
-export function statusCommand(opts: { readonly stack: string; readonly dir: string; readonly json?: boolean }, io: Io): void {
+/**
+ * `status --stack S [--service NAME] [--json]`: reads the stack file (never writes it) and prints
+ * both colours. One service (the single form, or `--service`): its status as it always was. The
+ * services form without `--service`: every service, in stack-file order; `--json` is then
+ * `{ stack, services: { <name>: <its status> } }`.
+ */
+export function statusCommand(
+    opts: { readonly stack: string; readonly dir: string; readonly json?: boolean; readonly service?: string },
+    io: Io,
+): void {
     const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack));
-    // An invalid file is refused as the editing commands refuse it (bad input, exit 2).
-    const outcome = runStep(file.raw, file.stack, () => ({ ok: true, edits: [], summary: "" }));
-    if (!outcome.ok) throw new CliError(outcome.refusal, EXIT.usage);
-    const status = stackStatus(outcome.config);
-    if (opts.json) io.out(JSON.stringify(status, null, 2));
-    else renderStatus(status).forEach((line) => io.out(line));
+    // An invalid file is refused as the editing commands refuse it (bad input, exit 2); so is an unknown --service.
+    const spec = stackSpecOf(file);
+    if (spec.form === "single" || opts.service !== undefined) {
+        const status = stackStatus(serviceOf(file, opts.service, "status"));
+        if (opts.json) io.out(JSON.stringify(status, null, 2));
+        else renderStatus(status).forEach((line) => io.out(line));
+        return;
+    }
+    const statuses = spec.services.map(stackStatus);
+    if (opts.json) {
+        io.out(JSON.stringify({ stack: spec.stack, services: Object.fromEntries(statuses.map((s) => [s.service, s])) }, null, 2));
+        return;
+    }
+    statuses.forEach((status, i) => {
+        if (i > 0) io.out("");
+        renderStatus(status).forEach((line) => io.out(line));
+    });
 }
 
 export interface ColorStatus {
@@ -45,6 +66,8 @@ export interface ColorStatus {
 
 export interface StackStatus {
     readonly stack: string;
+    /** The service's name in the services form (absent in the single form, whose status is as it always was). */
+    readonly service?: string;
     readonly strategy: SwitchyardConfig["strategy"];
     readonly environment: SwitchyardConfig["environment"];
     readonly live: Color;
@@ -70,7 +93,7 @@ function describeRoute(route: Route, index: number): string {
     return `routes[${index}] priority ${route.priority}: ${parts.join(" & ")}`;
 }
 
-export function stackStatus(cfg: SwitchyardConfig): StackStatus {
+export function stackStatus(cfg: SwitchyardConfig | ServiceSpec): StackStatus {
     const weights = productionWeights(cfg);
     const fleets = fleetColors(cfg);
     const test = testListenerTarget(cfg);
@@ -95,8 +118,10 @@ export function stackStatus(cfg: SwitchyardConfig): StackStatus {
             testListener: test === color,
         };
     });
+    const keyPath = "keyPath" in cfg ? cfg.keyPath : [];
     return {
         stack: cfg.stack,
+        ...(keyPath.length > 0 ? { service: cfg.service.name } : {}),
         strategy: cfg.strategy,
         environment: cfg.environment,
         live: cfg.traffic.live,
@@ -130,5 +155,10 @@ export function renderStatus(s: StackStatus): string[] {
         state.push(`previous: ${s.previous ?? "none"}`);
     }
     if (s.databaseSchema !== undefined) state.push(`database schema: ${s.databaseSchema}`);
-    return [`stack ${s.stack} (${s.environment}, ${s.strategy})`, ...renderTable(header, rows, { separator: "  " }), state.join("   ")];
+    const service = s.service !== undefined ? `, service ${s.service}` : "";
+    return [
+        `stack ${s.stack}${service} (${s.environment}, ${s.strategy})`,
+        ...renderTable(header, rows, { separator: "  " }),
+        state.join("   "),
+    ];
 }

@@ -225,3 +225,50 @@ function otherUserCli(): string {
 
 /** A user without privileges, so that file modes apply (root reads and writes anything); undefined when not root. */
 export const UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+
+/**
+ * A stack of two services on one load balancer (issue 16), comments in both: `api` on /api and
+ * /api/* (match priority 100), then `web`, the load balancer's default; a comment after both.
+ * api: blue A live, green B (candidate); web: blue A live, green C.
+ */
+export const TWO_SERVICES = `# two services behind one load balancer
+config:
+  aws:region: eu-west-1
+  switchyard:testAccess:
+    cidrs: [203.0.113.0/24]   # testers
+  switchyard:loadBalancer:
+    default: web              # requests no rule matches
+  switchyard:services:
+    api:
+      match:                  # api's block of rules starts at 100
+        paths: [/api, /api/*]
+        priority: 100
+      service:
+        port: 9090            # api listens here
+      slots:
+        blue:
+          image: ${A}   # api's first build
+        green:
+          image: ${B}
+      traffic:
+        live: blue            # api serves from blue
+    web:
+      match: { priority: 40000 }
+      service:
+        port: 8080            # web listens here
+      slots:
+        blue:
+          image: ${A}
+        green:
+          image: ${C}   # web's next build, untested
+      traffic:
+        live: blue            # web serves from blue
+# end of the services
+`;
+
+/** The text of the `api:` entry of TWO_SERVICES-shaped files, and everything around it. */
+export function splitAtApi(text: string): { before: string; api: string; after: string } {
+    const start = text.indexOf("\n    api:\n") + 1;
+    const end = text.indexOf("\n    web:\n") + 1;
+    return { before: text.slice(0, start), api: text.slice(start, end), after: text.slice(end) };
+}
