@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { parseDocument } from "yaml";
-import { ProcessRun, TWO_IMAGES as DEV, read, spawnCli, stackDir } from "./fixtures";
+import { ProcessRun, TWO_IMAGES as DEV, TWO_SERVICES, read, spawnCli, splitAtApi, stackDir } from "./fixtures";
 
 const ROUNDS = 8;
 
@@ -13,8 +13,12 @@ function traffic(text: string): { live: string; canary?: { percent: number }; pr
     return parseDocument(text).toJS().config["switchyard:traffic"];
 }
 
-async function race(a: string[], b: string[]): Promise<{ ra: ProcessRun; rb: ProcessRun; text: string }> {
-    const dir = stackDir({ dev: DEV });
+function serviceTraffic(text: string, service: string): { live: string; canary?: { percent: number } } {
+    return parseDocument(text).toJS().config["switchyard:services"][service].traffic;
+}
+
+async function race(a: string[], b: string[], file = DEV): Promise<{ ra: ProcessRun; rb: ProcessRun; text: string }> {
+    const dir = stackDir({ dev: file });
     const [ra, rb] = await Promise.all([spawnCli([...a, "--dir", dir]), spawnCli([...b, "--dir", dir])]);
     return { ra, rb, text: read(dir, "dev") };
 }
@@ -54,5 +58,44 @@ describe("concurrent edits of one stack file (two processes)", function () {
             }
             assert.deepEqual(traffic(text), { live: "green", previous: "blue" });
         }
+    });
+
+    describe("on a stack file of two services (--service)", () => {
+        it(`canary 10 of api and canary 20 of web at once, ${ROUNDS / 2} times: both land, each in its own service`, async () => {
+            for (let i = 0; i < ROUNDS / 2; i++) {
+                const { ra, rb, text } = await race(
+                    ["canary", "--stack", "dev", "--service", "api", "--percent", "10"],
+                    ["canary", "--stack", "dev", "--service", "web", "--percent", "20"],
+                    TWO_SERVICES,
+                );
+                assert.equal(ra.code, 0, ra.err);
+                assert.equal(rb.code, 0, rb.err);
+                // Neither saw the other's canary: each decided on its own service's keys.
+                assert.match(ra.out, /^green now gets 10% of production traffic \(was 0%\), blue 90%/);
+                assert.match(rb.out, /^green now gets 20% of production traffic \(was 0%\), blue 80%/);
+                assert.deepEqual(serviceTraffic(text, "api"), { live: "blue", canary: { percent: 10 } });
+                assert.deepEqual(serviceTraffic(text, "web"), { live: "blue", canary: { percent: 20 } });
+                assert.equal(splitAtApi(text).before, splitAtApi(TWO_SERVICES).before);
+            }
+        });
+
+        it(`canary 10 and canary 20 of api at once, ${ROUNDS / 2} times: both apply in some order; web is untouched`, async () => {
+            for (let i = 0; i < ROUNDS / 2; i++) {
+                const { ra, rb, text } = await race(
+                    ["canary", "--stack", "dev", "--service", "api", "--percent", "10"],
+                    ["canary", "--stack", "dev", "--service", "api", "--percent", "20"],
+                    TWO_SERVICES,
+                );
+                assert.equal(ra.code, 0, ra.err);
+                assert.equal(rb.code, 0, rb.err);
+                const tenFirst = /\(was 0%\)/.test(ra.out);
+                assert.match(
+                    tenFirst ? rb.out : ra.out,
+                    tenFirst ? /^green now gets 20% .*\(was 10%\)/ : /^green now gets 10% .*\(was 20%\)/,
+                );
+                assert.deepEqual(serviceTraffic(text, "api"), { live: "blue", canary: { percent: tenFirst ? 20 : 10 } });
+                assert.equal(splitAtApi(text).after, splitAtApi(TWO_SERVICES).after);
+            }
+        });
     });
 });

@@ -29,10 +29,10 @@ async function ok(dir: string, argv: string[]): Promise<string> {
 describe("release tool on two services (--service)", function () {
     this.timeout(30_000);
 
-    it("the two-service fixture is a valid stack: api on /api and /api/* at 100, web the default", () => {
+    it("walks api through start, canary, flip, rollback and finish; web and everything outside services.api keep every byte", async () => {
+        // The fixture: a valid stack, api on /api and /api/* at 100, web (the default) after it.
         const spec = parseStack(readRaw(parseStackText(TWO_SERVICES)), "dev");
-        assert.equal(spec.form, "services");
-        assert.deepEqual([spec.edge.default, spec.edge.maxRules, spec.edge.adopt], ["web", 100, undefined]);
+        assert.deepEqual([spec.form, spec.edge.default, spec.edge.maxRules, spec.edge.adopt], ["services", "web", 100, undefined]);
         assert.deepEqual(
             spec.services.map((s) => [s.service.name, s.keyPath, s.match]),
             [
@@ -40,9 +40,6 @@ describe("release tool on two services (--service)", function () {
                 ["web", ["services", "web"], { paths: [], hosts: [], priority: 40000 }],
             ],
         );
-    });
-
-    it("walks api through start, canary, flip, rollback and finish; web and everything outside services.api keep every byte", async () => {
         const dir = stackDir({ dev: TWO_SERVICES });
         const original = splitAtApi(TWO_SERVICES);
         const steps: [string[], string, unknown, unknown][] = [
