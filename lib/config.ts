@@ -15,6 +15,8 @@ import { checkTrafficColors, parseTraffic } from "./parse/traffic";
 import { ConfigError, KeyNamespace, Problems, TOP_LEVEL, nestedKeys } from "./problems";
 import { ALB_QUOTAS, layoutProblems } from "./ruleLayout";
 import { ServiceSpec, StackSpec } from "./stackSpec";
+import { coexistenceProblems } from "./coexistence";
+import { TRAINS_KEY, parseTrains } from "./parse/trains";
 
 export * from "./model";
 
@@ -22,18 +24,29 @@ export * from "./model";
  * Parses and validates a stack file's `switchyard:*` keys, in either form: one service at the
  * top (service, slots, traffic, ...), or `switchyard:services` with `switchyard:loadBalancer`.
  * Every problem at once, in one ConfigError, each naming the key where it is and the fix; the
- * rule layout (lib/ruleLayout.ts) is checked too, so nothing invalid is ever registered.
+ * rule layout (lib/ruleLayout.ts) and co-existence between services (invariant 13,
+ * lib/coexistence.ts) are checked too, so nothing invalid is ever registered.
  */
 export function parseStack(raw: RawConfig, stack: string): StackSpec {
-    if (raw.services === undefined && raw.loadBalancer === undefined) return singleServiceStack(parseConfig(raw, stack));
+    if (raw.services === undefined && raw.loadBalancer === undefined && raw.trains === undefined) {
+        return singleServiceStack(parseConfig(raw, stack));
+    }
     const p = new Problems();
     if (raw.services === undefined) {
-        p.add(
-            `switchyard:loadBalancer needs ${SERVICES_KEY}: it describes the load balancer several services share; ` +
-                `move the service's keys into ${SERVICES_KEY}.<name>, or remove switchyard:loadBalancer`,
-        );
+        if (raw.loadBalancer !== undefined) {
+            p.add(
+                `switchyard:loadBalancer needs ${SERVICES_KEY}: it describes the load balancer several services share; ` +
+                    `move the service's keys into ${SERVICES_KEY}.<name>, or remove switchyard:loadBalancer`,
+            );
+        }
+        if (raw.trains !== undefined) {
+            p.add(
+                `${TRAINS_KEY} needs ${SERVICES_KEY}: a train releases several services together, and this stack has one; ` +
+                    `remove ${TRAINS_KEY}, or move the service's keys into ${SERVICES_KEY}.<name> beside the services it goes with`,
+            );
+        }
         // The rest is a single-service stack: its problems too, at once.
-        collect(p, () => parseConfig({ ...raw, loadBalancer: undefined }, stack));
+        collect(p, () => parseConfig({ ...raw, loadBalancer: undefined, trains: undefined }, stack));
         p.throwIfAny();
     }
     reportUnknownKeys(p, raw);
@@ -64,11 +77,15 @@ export function parseStack(raw: RawConfig, stack: string): StackSpec {
         const config = collect(p, () => parseServiceConfig(view, stack, nestedKeys(`services.${name}`, SERVICE_SECTIONS)));
         if (config && p.count === before) services.push({ ...config, match, keyPath: ["services", name] });
     }
+    const trains = raw.trains === undefined ? undefined : parseTrains(p, raw.trains, names, services);
     if (edge) {
-        for (const problem of layoutProblems({ stack, form: "services", edge, services })) p.add(problem);
+        const spec: StackSpec = { stack, form: "services", edge, services, ...(trains ? { trains } : {}) };
+        for (const problem of layoutProblems(spec)) p.add(problem);
+        // A requirement on a service whose entry has problems would read as one on a missing service.
+        if (services.length === names.length) for (const problem of coexistenceProblems(spec)) p.add(problem);
     }
     p.throwIfAny();
-    return { stack, form: "services", edge: edge!, services };
+    return { stack, form: "services", edge: edge!, services, ...(trains ? { trains } : {}) };
 }
 
 /** The single-service form as a stack: one service, whose weighted forward is the listeners' default action. */
@@ -79,7 +96,7 @@ function singleServiceStack(config: SwitchyardConfig): StackSpec {
         edge: { default: config.service.name, maxRules: ALB_QUOTAS.rulesPerLoadBalancer },
         services: [{ ...config, keyPath: [] }],
     };
-    const problems = layoutProblems(spec);
+    const problems = [...layoutProblems(spec), ...coexistenceProblems(spec)];
     if (problems.length > 0) throw new ConfigError(problems);
     return spec;
 }
@@ -116,7 +133,7 @@ export function parseConfig(raw: RawConfig, stack: string): SwitchyardConfig {
 function parseServiceConfig(raw: RawConfig, stack: string, namespace: KeyNamespace): SwitchyardConfig {
     const p = new Problems(namespace);
     reportUnknownKeys(p, raw);
-    for (const key of ["services", "loadBalancer"]) {
+    for (const key of ["services", "loadBalancer", "trains"]) {
         if (raw[key] !== undefined)
             p.add(`switchyard:${key} belongs to the many-services form, which parseConfig does not read: use parseStack`);
     }

@@ -14,8 +14,21 @@ export const ENVIRONMENTS = ["development", "production"] as const;
 
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** The build versions of the database schema a slot's image can run against. */
+/**
+ * The versions a slot's image works with: of the database schema (`schema`), or of another
+ * service's interface (`requires`). A list, or a range with both ends included.
+ */
 export type SchemaSupport = { readonly versions: readonly number[] } | { readonly min: number; readonly max: number };
+
+/** `requires`: for each service a build calls, the versions of its interface (`provides`) it works with. */
+export type Requirements = Readonly<Record<string, SchemaSupport>>;
+
+/** What a slot's image says about other services (invariant 13, lib/coexistence.ts); each only when declared. */
+export interface Interfaces {
+    /** The version of the interface this build serves to the services that call it. */
+    readonly provides?: number;
+    readonly requires?: Requirements;
+}
 
 /**
  * Where a pinned image was built from: the Docker context and the content hash its image tag
@@ -28,7 +41,7 @@ export interface BuiltFrom {
 }
 
 /** A filled slot: a digest-pinned image, or a Docker context that `pulumi up` builds and pushes. */
-export type Slot =
+export type Slot = (
     | {
           readonly kind: "image";
           readonly image: string;
@@ -37,7 +50,9 @@ export type Slot =
           /** Set only on an image pinned from a build of this stack. */
           readonly builtFrom?: BuiltFrom;
       }
-    | { readonly kind: "build"; readonly context: string; readonly schema?: SchemaSupport; readonly idle: boolean };
+    | { readonly kind: "build"; readonly context: string; readonly schema?: SchemaSupport; readonly idle: boolean }
+) &
+    Interfaces;
 
 export interface Autoscaling {
     readonly min: number;
@@ -133,6 +148,15 @@ export interface AnalysisSettings {
     readonly maxP99LatencyRatio: number;
 }
 
+/** `switchyard:trains.<name>`: services released together, one edit and one `pulumi up` per step. */
+export interface Train {
+    readonly name: string;
+    /** In release order: a service after those it requires. */
+    readonly services: readonly string[];
+    /** The shape of `switchyard:rollout.steps`; its default when not given. */
+    readonly steps: readonly RolloutStep[];
+}
+
 export interface RolloutSettings {
     readonly steps: readonly RolloutStep[];
     readonly analysis: AnalysisSettings;
@@ -174,6 +198,7 @@ export const CONFIG_KEYS = [
     "rollout",
     "services",
     "loadBalancer",
+    "trains",
 ] as const;
 
 export const DIGEST_PATTERN = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/;

@@ -4,7 +4,7 @@
  * copied in), so every per-service function (traffic plan, release steps, rollout) runs on it
  * unchanged. Types and small helpers only; lib/config.ts parseStack builds a StackSpec.
  */
-import { SwitchyardConfig } from "./model";
+import { SwitchyardConfig, Train } from "./model";
 
 /** Where a service's requests come from on the production listener (`switchyard:services.<name>.match`). */
 export interface ServiceMatch {
@@ -51,10 +51,17 @@ export interface StackSpec {
     readonly edge: EdgeSettings;
     /** In stack-file order. */
     readonly services: readonly ServiceSpec[];
+    /** `switchyard:trains`, in stack-file order; absent when the file has none (always in the single form). */
+    readonly trains?: readonly Train[];
 }
 
 export function serviceNamed(spec: StackSpec, name: string): ServiceSpec | undefined {
     return spec.services.find((s) => s.service.name === name);
+}
+
+/** The train `name` of the stack file, if there is one. */
+export function trainNamed(spec: StackSpec, name: string): Train | undefined {
+    return spec.trains?.find((t) => t.name === name);
 }
 
 /** Whether the listeners' default actions forward to this service (no forward or test rule of its own). */

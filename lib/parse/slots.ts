@@ -1,9 +1,9 @@
 /** `switchyard:slots`: what each colour runs (a digest, a build, or nothing). */
 import { CONTENT_HASH_PATTERN } from "../images";
-import { BuiltFrom, COLORS, Color, DIGEST_PATTERN, SchemaSupport, Slot } from "../model";
+import { BuiltFrom, COLORS, Color, DIGEST_PATTERN, Interfaces, Requirements, SchemaSupport, Slot } from "../model";
 import { Problems } from "../problems";
 
-/** The highest schema version a slot or `--schema` may name. */
+/** The highest schema version a slot or `--schema` may name; also the highest interface version (`provides`). */
 export const MAX_SCHEMA_VERSION = 1000000;
 
 export function parseSlots(p: Problems, value: unknown): Record<Color, Slot | undefined> {
@@ -25,9 +25,10 @@ export function parseSlots(p: Problems, value: unknown): Record<Color, Slot | un
 }
 
 function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
-    const s = p.object(key, value, ["image", "build", "schema", "idle", "builtFrom"]);
+    const s = p.object(key, value, ["image", "build", "schema", "idle", "builtFrom", "provides", "requires"]);
     if (!s) return undefined;
-    const schema = parseSchemaSupport(p, `${key}.schema`, s.schema);
+    const schema = parseSchemaSupport(p, `${key}.schema`, s.schema, "schema version");
+    const interfaces = parseInterfaces(p, key, s);
     const idle = p.boolean(`${key}.idle`, s.idle) ?? false;
     const builtFrom = parseBuiltFrom(p, `${key}.builtFrom`, s.builtFrom);
     if (s.builtFrom !== undefined && s.image === undefined) {
@@ -50,11 +51,13 @@ function parseSlot(p: Problems, key: string, value: unknown): Slot | undefined {
         }
         const image = p.string(`${key}.image`, s.image, { pattern: DIGEST_PATTERN, hint: "must be <repo>@sha256:<64 lowercase hex>" });
         if (!image) return undefined;
-        return builtFrom ? { kind: "image", image, schema, idle, builtFrom } : { kind: "image", image, schema, idle };
+        return builtFrom
+            ? { kind: "image", image, schema, idle, builtFrom, ...interfaces }
+            : { kind: "image", image, schema, idle, ...interfaces };
     }
     if (s.build !== undefined) {
         const context = p.string(`${key}.build`, s.build);
-        return context ? { kind: "build", context, schema, idle } : undefined;
+        return context ? { kind: "build", context, schema, idle, ...interfaces } : undefined;
     }
     p.add(`${key}: set either image (a digest-pinned reference) or build (a Docker context), or remove the slot`);
     return undefined;
@@ -75,11 +78,35 @@ function parseBuiltFrom(p: Problems, key: string, value: unknown): BuiltFrom | u
     return context && hash ? { context, hash } : undefined;
 }
 
-function parseSchemaSupport(p: Problems, key: string, value: unknown): SchemaSupport | undefined {
+/**
+ * `provides: 3` and `requires: { api: [2, 3] }` (or `{ api: { min: 2, max: 3 } }`), set only when
+ * given, so a slot that declares neither is exactly what it was. Whether the services named exist
+ * and the versions agree is judged over the whole stack (lib/coexistence.ts).
+ */
+function parseInterfaces(p: Problems, key: string, s: Record<string, unknown>): Interfaces {
+    const provides = p.int(`${key}.provides`, s.provides, { min: 0, max: MAX_SCHEMA_VERSION });
+    const r = p.object(`${key}.requires`, s.requires, Object.keys((s.requires as object) ?? {}));
+    let requires: Requirements | undefined;
+    if (r) {
+        if (Object.keys(r).length === 0) {
+            p.add(
+                `${key}.requires must name at least one service and the versions of it this build works with, e.g. requires: { api: [2, 3] }, or be removed`,
+            );
+        }
+        const parsed = Object.entries(r).map(
+            ([service, v]) => [service, parseSchemaSupport(p, `${key}.requires.${service}`, v, "version of " + service)] as const,
+        );
+        if (parsed.length > 0 && parsed.every(([, v]) => v !== undefined)) requires = Object.fromEntries(parsed) as Requirements;
+    }
+    return { ...(provides !== undefined ? { provides } : {}), ...(requires ? { requires } : {}) };
+}
+
+/** A list of versions or `{min, max}`: a slot's `schema`, or a version range it `requires` of a service (`what`). */
+function parseSchemaSupport(p: Problems, key: string, value: unknown, what: string): SchemaSupport | undefined {
     if (value === undefined || value === null) return undefined;
     if (Array.isArray(value)) {
         const versions = value.map((v, i) => p.int(`${key}[${i}]`, v, { min: 0, max: MAX_SCHEMA_VERSION }));
-        if (value.length === 0) p.add(`${key} must list at least one schema version (e.g. [3, 4]) or be {min, max}`);
+        if (value.length === 0) p.add(`${key} must list at least one ${what} (e.g. [3, 4]) or be {min, max}`);
         return versions.every((v): v is number => v !== undefined) && versions.length > 0 ? { versions } : undefined;
     }
     const r = p.object(key, value, ["min", "max"]);
