@@ -313,6 +313,13 @@ export const INVOKE_ACTIONS: Record<string, readonly string[]> = {
     "aws:index/getRegion:getRegion": [],
     "aws:index/getCallerIdentity:getCallerIdentity": ["sts:GetCallerIdentity"],
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": ["ecr:GetAuthorizationToken"],
+    // An adopted ALB (switchyard:loadBalancer.adopt): internal/service/elbv2/load_balancer_data_source.go
+    // reads the load balancer, its attributes and its tags.
+    "aws:lb/getLoadBalancer:getLoadBalancer": [
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeLoadBalancerAttributes",
+        "elasticloadbalancing:DescribeTags",
+    ],
 };
 
 /** Components and providers register no AWS resource of their own. */
