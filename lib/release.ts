@@ -1,10 +1,12 @@
 /**
- * Release steps: pure functions from a validated stack configuration (and the command's
- * arguments) to either a refusal or a list of edits of the `switchyard:*` keys. Nothing here reads
- * or writes files; the release tool (cli/) applies the edits to `Pulumi.<stack>.yaml`.
+ * Release steps: pure functions from one service's validated configuration (and the command's
+ * arguments) to either a refusal or a list of edits of its keys (paths relative to the service:
+ * `["traffic", "live"]`). Nothing here reads or writes files; the one writer of stack files
+ * (cli/transaction.ts editService) puts the edits below the service's keyPath and validates the
+ * whole edited file with parseStack before anything is written.
  *
  * Every step checks its own preconditions so that its edits always yield a valid configuration;
- * `runStep` re-validates the result with `parseConfig` all the same before anything is written.
+ * `runStep` (plan and the tests, on a single service's raw keys) re-validates with `parseConfig`.
  */
 import {
     COLORS,
