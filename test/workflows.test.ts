@@ -573,6 +573,17 @@ describe("GitHub Actions pipeline (.github/)", function () {
                 readFileSync(path.join(tmp, "pulumi.log"), "utf8"),
                 /^up --yes --skip-preview --refresh --stack dev --message switchyard rollout: finish \|/m,
             );
+            // sync (release-step.sh's apply, after a failed or killed apply) refreshes too, as sync's own apply does.
+            const sync = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], {
+                cwd: work,
+                encoding: "utf8",
+                env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SWITCHYARD_STACK: "dev", SWITCHYARD_STEP: "sync" },
+            });
+            assert.equal(sync.status, 0, sync.stdout + sync.stderr);
+            assert.match(
+                readFileSync(path.join(tmp, "pulumi.log"), "utf8"),
+                /^up --yes --skip-preview --refresh --stack dev --message switchyard rollout: sync \|/m,
+            );
             const missing = spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], { cwd: work, encoding: "utf8" });
             assert.notEqual(missing.status, 0, "without SWITCHYARD_STACK/STEP the script refuses");
         });
