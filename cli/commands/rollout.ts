@@ -1,8 +1,11 @@
 /**
- * `rollout --stack S [--dir D] [--apply "<cmd>"] [--commit] [--interval-seconds N]`: walks the
- * release through `switchyard:rollout.steps` from wherever the stack file says it is. Each step is
- * the manual command's edit (cli/commands/edit.ts), optionally committed, then applied (Automation
- * API, or --apply); each bake polls CloudWatch and rolls back on a failed analysis.
+ * `rollout --stack S [--service NAME] [--dir D] [--apply "<cmd>"] [--commit] [--interval-seconds N]`:
+ * walks one service's release through its `rollout.steps` from wherever the stack file says it
+ * is (`--service` is required when the stack has several). Each step is the release step of
+ * lib/release.ts written by the one writer of stack files (cli/transaction.ts editService: only
+ * that service's keys change), optionally committed, then applied (Automation API, or --apply);
+ * each bake polls CloudWatch for that service's target groups and alarms (found by their tags and
+ * names) and rolls back that service alone on a failed analysis.
  * Exit codes (cli/exitCodes.ts): 0 done or paused, 1 rolled back cleanly (or stopped by someone
  * else's edit), 2 refused (nothing changed; also another rollout of the stack running), 3 a
  * person must act (the file and AWS may differ: run sync), 130 interrupted with the file and AWS
@@ -15,7 +18,9 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { DIGEST_PATTERN, SwitchyardConfig, parseConfig } from "../../lib/config";
+import { DIGEST_PATTERN, SwitchyardConfig } from "../../lib/config";
+import * as release from "../../lib/release";
+import { ServiceSpec } from "../../lib/stackSpec";
 import { candidateColor } from "../../lib/traffic";
 import { ConfigError } from "../../lib/problems";
 import { AWS_TIMEOUTS, AwsTimeouts, cloudwatchClient, dynamodbClient, elbv2Client, snsClient } from "../../lib/aws/clients";
@@ -29,12 +34,16 @@ import { rolloutPosition, stepLabel, trafficText } from "../../lib/rollout/posit
 import { mustActMessage } from "../errors";
 import { EXIT, ExitCode } from "../exitCodes";
 import { CliError, StackFile, loadStackFile } from "../stackFile";
-import { Io, canaryCommand, finishCommand, flipCommand, rollbackCommand } from "./edit";
-import { findPulumi } from "./digest";
+import { editService, serviceOf } from "../transaction";
+import type { Io } from "../io";
+import { contentHashOf } from "./buildContext";
+import { digestFromStackOutput, findPulumi } from "./digest";
 
 export interface RolloutOptions {
     readonly stack: string;
     readonly dir: string;
+    /** The service to release; required when the stack has more than one. */
+    readonly service?: string;
     /** A shell command that applies each step instead of the Automation API. */
     readonly apply?: string;
     /** `git commit` the stack file after each edit: `switchyard(<stack>): <step>`. */
@@ -168,10 +177,10 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const sns = topics.length > 0 ? own(deps.sns, () => snsClient(setup.region, timeouts)) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
-    const target = { stack: opts.stack, dir: opts.dir, digest: opts.digest };
+    const target: EditTarget = { stack: opts.stack, dir: opts.dir, service: cfg.service.name, digest: opts.digest, env: io.env };
 
     const fx: RolloutEffects = {
-        read: () => readConfig(loadStackFile(opts.dir, opts.stack)),
+        read: () => readConfig(loadStackFile(opts.dir, opts.stack), cfg.service.name),
         edit: (request) => edit(request, target, say),
         apply: async (label, changed) => {
             if (changed && opts.commit) commitStackFile(opts.dir, opts.stack, label);
@@ -244,7 +253,7 @@ type Own = <C extends { destroy(): void }>(given: C | undefined, make: () => C) 
  */
 async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.ProcessEnv, own: Own, timeouts: AwsTimeouts): Promise<Setup> {
     const file = loadStackFile(opts.dir, opts.stack);
-    const cfg = readConfig(file);
+    const cfg = readConfig(file, opts.service);
     const position = rolloutPosition(cfg);
     if (!position.ok) throw new CliError(position.refusal, 2);
     if (opts.commit) requireGit(opts.dir);
@@ -321,26 +330,61 @@ function flipNeedsBuildFirst(cfg: SwitchyardConfig, opts: RolloutOptions): boole
     return cfg.rollout.steps.find((s) => s.kind !== "pause")?.kind === "flip";
 }
 
-function readConfig(file: StackFile): SwitchyardConfig {
-    return parseConfig(file.raw, file.stack);
+/** The service `--service` names (the only one when not given) as the file says now; exit 2 otherwise. */
+function readConfig(file: StackFile, service: string | undefined): ServiceSpec {
+    return serviceOf(file, service, "rollout");
 }
 
-/** The manual command's own code path for each edit; its refusal comes back as a refusal, nothing written. */
-function edit(request: EditRequest, target: { stack: string; dir: string; digest?: string }, io: Io): ReturnType<RolloutEffects["edit"]> {
+interface EditTarget {
+    readonly stack: string;
+    readonly dir: string;
+    readonly service: string;
+    readonly digest?: string;
+    readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Each edit is the release step of lib/release.ts, written by the one writer of stack files
+ * (editService: under the file's lock, below the service's keys, the whole file validated); a
+ * refusal comes back as a refusal, nothing written. Its summary is printed as the manual command prints it.
+ */
+function edit(request: EditRequest, target: EditTarget, io: Io): ReturnType<RolloutEffects["edit"]> {
     try {
-        const result =
+        const flipArgs = request.kind === "flip" ? pinArgs(target) : undefined;
+        const result = editService({ dir: target.dir, stack: target.stack, service: target.service, command: "rollout" }, (cfg) =>
             request.kind === "canary"
-                ? canaryCommand({ ...target, percent: request.percent }, io)
+                ? release.canary(cfg, { percent: request.percent })
                 : request.kind === "flip"
-                  ? flipCommand(target, io)
+                  ? release.flip(cfg, flipArgs)
                   : request.kind === "finish"
-                    ? finishCommand(target, io)
-                    : rollbackCommand(target, io);
+                    ? release.finish(cfg)
+                    : release.rollback(cfg),
+        );
+        if (result.changed) io.out(result.summary);
+        else if (result.already) io.out(`already so: ${result.summary}; ${result.path} unchanged`);
+        else io.out(`${result.path} unchanged: it already says that. ${result.summary}`);
         return { ok: true, changed: result.changed };
     } catch (e) {
         if (e instanceof CliError || e instanceof ConfigError) return { ok: false, refusal: e.message };
         throw e;
     }
+}
+
+/**
+ * A flip of a candidate build slot pins it: to `--digest`, else to the digest the stack output
+ * says pulumi up pushed (read now, after this run applied the build), with its context's content
+ * hash (`builtFrom`). Read before the file's lock is taken: `pulumi stack output` can take seconds.
+ */
+function pinArgs(target: EditTarget): release.PinArgs {
+    const cfg = readConfig(loadStackFile(target.dir, target.stack), target.service);
+    const cand = candidateColor(cfg);
+    const slot = cfg.traffic.previous === cand ? undefined : cfg.slots[cand];
+    if (slot?.kind !== "build") return { digest: target.digest };
+    const outputService = cfg.keyPath.length > 0 ? cfg.service.name : undefined;
+    return {
+        digest: target.digest ?? digestFromStackOutput(target.stack, target.dir, cand, target.env, "--digest", outputService),
+        buildHash: contentHashOf(target.dir, slot.context),
+    };
 }
 
 function requireGit(dir: string): void {
