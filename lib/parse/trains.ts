@@ -91,7 +91,7 @@ function parseMembers(p: Problems, key: string, value: unknown, names: readonly 
     if (new Set(members).size < MIN_TRAIN_SERVICES) {
         p.add(
             `${key} must list at least ${MIN_TRAIN_SERVICES} services: a train releases services together; ` +
-                `for one service use rollout --service${members.length > 0 ? ` ${members[0]}` : ""}`,
+                `for one service use rollout --service ${members[0] ?? "<name>"}`,
         );
     }
     return p.count === before ? members : undefined;
