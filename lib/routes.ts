@@ -7,6 +7,8 @@
 import { Route, SwitchyardConfig } from "./model";
 import { MAX_ROUTE_PRIORITY, parseRoute } from "./parse/traffic";
 import { ConfigError, Problems } from "./problems";
+import { MAX_SERVICE_ROUTE_PRIORITY, RULE_BLOCK } from "./ruleLayout";
+import { ServiceSpec } from "./stackSpec";
 import { Edit, StepResult, alreadySo, badInput, done, refuse, stackFlags } from "./release";
 
 /** The flags of `route add`, as given (repeatable ones as lists). */
@@ -74,6 +76,13 @@ export function routeAdd(cfg: SwitchyardConfig, flags: RouteFlags): StepResult {
     }
     const parsed = rawRouteFromFlags(flags);
     if ("problems" in parsed) return badInput(parsed.problems.join("; "));
+    const maxPriority = maxRoutePriority(cfg);
+    if (flags.priority !== undefined && flags.priority > maxPriority) {
+        return badInput(
+            `--priority ${flags.priority} is too high for a service of switchyard:services: its routes take priorities ` +
+                `1..${maxPriority} (its rules take ${RULE_BLOCK} priorities from its match.priority, routes first); give --priority 1..${maxPriority}`,
+        );
+    }
     const routes = cfg.traffic.routes;
     const key = `switchyard:traffic.routes[${routes.length}]`;
     const p = new Problems();
@@ -93,8 +102,8 @@ export function routeAdd(cfg: SwitchyardConfig, flags: RouteFlags): StepResult {
         );
     }
     const priority = flags.priority ?? Math.max(0, ...routes.map((r) => r.priority)) + 1;
-    if (priority > MAX_ROUTE_PRIORITY) {
-        return refuse(`no priority above ${MAX_ROUTE_PRIORITY - 1} is free after the last route; give --priority with a free value`);
+    if (priority > maxPriority) {
+        return refuse(`no priority above ${maxPriority - 1} is free after the last route; give --priority with a free value`);
     }
     const holder = routes.find((r) => r.priority === priority);
     if (holder) {
@@ -136,6 +145,15 @@ export function routeRemove(cfg: SwitchyardConfig, priority: number): StepResult
         `removed the route that sent ${describeMatch(route)} to ${route.color} (priority ${priority}); ` +
             `those requests follow the default weights again. Next: pulumi up --stack ${cfg.stack}`,
     );
+}
+
+/**
+ * The highest priority a route of this service may have: 50000 (the ALB's) in the single form;
+ * in switchyard:services the last of its block but one (lib/ruleLayout.ts, which the config checks too).
+ */
+function maxRoutePriority(cfg: SwitchyardConfig): number {
+    const keyPath = (cfg as Partial<ServiceSpec>).keyPath;
+    return keyPath && keyPath.length > 0 ? MAX_SERVICE_ROUTE_PRIORITY : MAX_ROUTE_PRIORITY;
 }
 
 /** Routes back in stack-file shape, each with its priority written out. */

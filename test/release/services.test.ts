@@ -118,6 +118,23 @@ describe("release tool on two services (--service)", function () {
         assert.equal(read(dir, "dev"), TWO_SERVICES);
     });
 
+    it("route add --priority above a service's block (1..99) is bad input: exit 2, nothing written", async () => {
+        const dir = stackDir({ dev: TWO_SERVICES });
+        const r = await run(
+            ["route", "add", "--stack", "dev", "--service", "api", "--color", "green", "--cookie", "beta=1", "--priority", "100"].concat([
+                "--dir",
+                dir,
+            ]),
+        );
+        assert.equal(r.code, 2);
+        assert.equal(
+            r.err,
+            "switchyard: --priority 100 is too high for a service of switchyard:services: its routes take priorities 1..99 " +
+                "(its rules take 100 priorities from its match.priority, routes first); give --priority 1..99",
+        );
+        assert.equal(read(dir, "dev"), TWO_SERVICES);
+    });
+
     it("a refusal on api points at the command with --service, and writes nothing (exit 1)", async () => {
         const dir = stackDir({ dev: TWO_SERVICES });
         await ok(dir, ["canary", "--stack", "dev", "--service", "api", "--percent", "20"]);
