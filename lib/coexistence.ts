@@ -1,7 +1,11 @@
 /**
  * Invariant 13: co-existence between services. Requests of any colour of a service that has
- * traffic may reach any colour with traffic of a service it calls (the load balancer picks the
- * callee's colour by its weights and routes, not by the caller's), so every such pair must be
+ * traffic may reach any colour with traffic of a service it calls: a forward action "distributes
+ * requests among multiple target groups" by their weights, and target-group stickiness keeps
+ * "requests from a client" on one target group (botocore's elbv2 model, service-2.json:
+ * Action.ForwardConfig, TargetGroupTuple.Weight, TargetGroupStickinessConfig.DurationSeconds),
+ * by a cookie the caller's server does
+ * not carry, so nothing ties the callee's colour to the caller's. Every such pair must be
  * compatible: the caller's build `requires` a range of the callee's interface versions, and the
  * callee's build `provides` one of them. `previous` counts as having traffic: it is kept warm so
  * that rollback can give it traffic back at once (invariant 14). The schema guard of invariant 2

@@ -213,6 +213,11 @@ describe("co-existence between services (invariant 13, issue 17)", () => {
         ]);
     });
 
+    // Any colour with traffic of a caller may reach any colour with traffic of its callee: a forward
+    // action "distributes requests among multiple target groups" by weight, and stickiness keeps
+    // "requests from a client" on one target group (botocore elbv2 service-2.json: Action.ForwardConfig,
+    // TargetGroupStickinessConfig.DurationSeconds), a client being the browser, not the caller's server.
+    // So the oracle pairs every serving colour of the caller with every serving colour of the callee.
     describe("property: refuses exactly the states with an incompatible pair that both have traffic", () => {
         const NAMES = ["web", "api", "auth"] as const;
         type Colour = "blue" | "green";
