@@ -4,8 +4,8 @@
  * requests among multiple target groups" by their weights, and target-group stickiness keeps
  * "requests from a client" on one target group (botocore's elbv2 model, service-2.json:
  * Action.ForwardConfig, TargetGroupTuple.Weight, TargetGroupStickinessConfig.DurationSeconds),
- * and the caller's server is a client of its own, so nothing ties the callee's colour to the caller's. Every such pair must be
- * compatible: the caller's build `requires` a range of the callee's interface versions, and the
+ * and the caller's server is a client of its own, so nothing ties the callee's colour to the
+ * caller's. Every such pair must be compatible: the caller's build `requires` a range of the callee's interface versions, and the
  * callee's build `provides` one of them. `previous` counts as having traffic: it is kept warm so
  * that rollback can give it traffic back at once (invariant 14). The schema guard of invariant 2
  * (lib/parse/traffic.ts checkTrafficColors) is the same rule with the database as the callee.
