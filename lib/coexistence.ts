@@ -125,7 +125,7 @@ function undeclaredProblem(spec: StackSpec, pairs: readonly CompatibilityPair[])
 /**
  * Which service moves first follows from which build is the older one:
  * - the callee's colour is kept warm (`previous`): finish the callee before the caller's build gets traffic;
- * - the caller's colour is kept warm: finish (or roll back) the caller before the callee drops the version it needs;
+ * - the caller's colour is kept warm: finish (or roll back) the caller before the callee's other version gets traffic;
  * - the callee's colour is live: the caller's build is ahead, so the callee moves first;
  * - otherwise the callee's canary or route is ahead of a caller build: the caller moves first, or the callee rolls back.
  */
@@ -147,8 +147,8 @@ function incompatibleProblem(spec: StackSpec, { caller, callee }: CompatibilityP
     if (caller.traffic.includes(KEPT_WARM)) {
         return (
             head +
-            `finish ${caller.service} first (or roll back ${caller.service}) before ${callee.service} drops the versions in ` +
-            `${formatSchema(caller.requires)}: its ${caller.color}, kept warm for rollback, needs them`
+            `finish ${caller.service} first (or roll back ${caller.service}): its ${caller.color}, kept warm for rollback, requires ` +
+            `${required}, so ${callee.service}'s build that provides ${v} may have traffic only once ${caller.service} is finished`
         );
     }
     if (callee.traffic.includes("live")) {

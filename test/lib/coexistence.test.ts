@@ -149,14 +149,15 @@ describe("co-existence between services (invariant 13, issue 17)", () => {
         ]);
     });
 
-    it("refuses a callee dropping a version the caller's previous colour needs: finish or roll back the caller first", () => {
+    it("refuses a callee version the caller's previous colour does not accept: finish or roll back the caller first", () => {
         const raw = checkout();
         raw.services.web.traffic = { live: "green", previous: "blue" }; // web blue requires [2]
         raw.services.api.traffic = { live: "green" }; // api v3 only
         assert.deepEqual(problemsOf(raw), [
             "switchyard:services.web.slots.blue: web blue (web@sha256:aaaaaaaaaaaa, previous) requires api [2], but api green " +
                 "(web@sha256:cccccccccccc, live) provides 3 and both have traffic or are kept warm for it; finish web first (or roll " +
-                "back web) before api drops the versions in [2]: its blue, kept warm for rollback, needs them",
+                "back web): its blue, kept warm for rollback, requires api [2], so api's build that provides v3 may have traffic " +
+                "only once web is finished",
         ]);
     });
 
