@@ -58,6 +58,8 @@ export function program(spec: StackSpec): ProgramOutputs {
     // The default service first: it creates the listeners the others add rules to.
     const ordered = [...spec.services].sort((a, b) => Number(isDefaultService(spec, b)) - Number(isDefaultService(spec, a)));
     const services: Record<string, ServiceOutputs> = {};
+    const built = new Map<string, BlueGreenService>();
+    const order = trainOrder(spec);
     let listeners = edge.listeners;
     for (const cfg of ordered) {
         const rules = rulesOf(spec, cfg.service.name);
@@ -66,19 +68,65 @@ export function program(spec: StackSpec): ProgramOutputs {
             edge: { ...edge, listeners: isDefaultService(spec, cfg) ? undefined : listeners },
             cluster,
             rules,
+            routingWaitsFor: order.waitsFor(cfg.service.name),
         });
+        built.set(cfg.service.name, service);
         if (isDefaultService(spec, cfg)) {
             const ts = service.trafficSwitch;
             listeners = { productionArn: ts.productionListener!.arn, testArn: ts.testListener?.arn };
         }
         services[cfg.service.name] = outputsOf(service);
     }
+    order.resolve(built);
     const scheme = spec.services[0].https ? "https" : "http";
     return {
         form: "services",
         productionUrl: pulumi.interpolate`${scheme}://${edge.dnsName}`,
         edge: { loadBalancer: edge.loadBalancerArn, cluster: cluster.arn },
         services: Object.fromEntries(spec.services.map((s) => [s.service.name, services[s.service.name]])),
+    };
+}
+
+/**
+ * The order inside one `pulumi up` for release trains (DESIGN "Dependent services and release
+ * trains"): each member's production routing waits for every member's health gate, so no member
+ * moves traffic before all of them are healthy; and a member's routing changes after that of the
+ * members it requires (earlier in the train), so a caller never gets traffic before what it calls.
+ * Within that one update the ALB still applies each rule change as its own call, seconds apart:
+ * the co-existence guard (invariant 13) makes every state in between safe. Members are built in
+ * any order (the default service first), so what a member waits for is handed to it as promises,
+ * kept when every service exists. Not for a member whose listeners carry the required service's
+ * rules (the default service): those rules already follow its listeners, and waiting on them
+ * back would be a cycle.
+ */
+function trainOrder(spec: StackSpec): {
+    waitsFor(service: string): Promise<readonly pulumi.Resource[]>[];
+    resolve(built: ReadonlyMap<string, BlueGreenService>): void;
+} {
+    const keep: ((built: ReadonlyMap<string, BlueGreenService>) => void)[] = [];
+    const later = (get: (built: ReadonlyMap<string, BlueGreenService>) => readonly pulumi.Resource[]) =>
+        new Promise<readonly pulumi.Resource[]>((resolve) => keep.push((built) => resolve(get(built))));
+    const requires = (service: string): Set<string> => {
+        const cfg = spec.services.find((s) => s.service.name === service)!;
+        return new Set(Object.values(cfg.slots).flatMap((slot) => Object.keys(slot?.requires ?? {})));
+    };
+    return {
+        waitsFor(service) {
+            const waits: Promise<readonly pulumi.Resource[]>[] = [];
+            for (const train of spec.trains ?? []) {
+                const at = train.services.indexOf(service);
+                if (at < 0) continue;
+                const others = train.services.filter((m) => m !== service);
+                waits.push(later((built) => others.map((m) => built.get(m)!.healthGate!)));
+                if (spec.edge.default === service) continue;
+                const required = train.services.slice(0, at).filter((m) => requires(service).has(m));
+                waits.push(later((built) => required.flatMap((m) => built.get(m)!.productionRouting)));
+            }
+            return waits;
+        },
+        resolve(built) {
+            for (const k of keep) k(built);
+        },
     };
 }
 

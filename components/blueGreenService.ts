@@ -40,6 +40,12 @@ export interface BlueGreenServiceArgs {
      * (components/transform.ts GUARDED). @default none
      */
     readonly transform?: ServiceTransforms;
+    /**
+     * More that this service's production routing (its listeners' default actions or its rules)
+     * waits for, besides its own services and health gate: in a release train, every member's
+     * gate and the routing of the members it requires (program.ts). @default nothing more
+     */
+    readonly routingWaitsFor?: readonly Promise<readonly pulumi.Resource[]>[];
 }
 
 /** Where a service's rules sit on the listeners (lib/ruleLayout.ts decides names, priorities and conditions). */
@@ -75,6 +81,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly monitoring: Monitoring;
     /** What production routing waits for (blue-green only). */
     public readonly healthGate?: HealthGate;
+    /** The production routing this service owns: its listeners (default service) or its rules. */
+    public readonly productionRouting: pulumi.Resource[];
     /** Per autoscaled colour: what makes `pulumi up` wait for its tasks (blue-green only). */
     public readonly warmGates: Partial<Record<Color, HealthGate>> = {};
 
@@ -232,7 +240,12 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: trafficColors.map((c) => this.fleets[c]!.service!) },
             );
-            this.trafficSwitch.route({ ...routing, waitFor: [...services, this.healthGate] });
+            const gate = this.healthGate;
+            const more = args.routingWaitsFor ?? [];
+            this.trafficSwitch.route({
+                ...routing,
+                waitFor: more.length === 0 ? [...services, gate] : Promise.all(more).then((lists) => [...services, gate, ...lists.flat()]),
+            });
             this.warmGates = this.gateWarmColors(name, cfg, region);
         } else {
             // Rolling: one fleet, no test listener; ECS replaces its tasks in batches behind the
@@ -243,6 +256,13 @@ export class BlueGreenService extends pulumi.ComponentResource {
             attached([this.trafficSwitch.productionListener ?? this.trafficSwitch.forwardRule!]);
         }
 
+        const ts = this.trafficSwitch;
+        this.productionRouting = [
+            ...(ts.productionListener ? [ts.productionListener] : []),
+            ...(ts.httpRedirectListener ? [ts.httpRedirectListener] : []),
+            ...(ts.forwardRule ? [ts.forwardRule] : []),
+            ...ts.routeRules,
+        ];
         this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
     }
 

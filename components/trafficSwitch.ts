@@ -48,7 +48,7 @@ export interface Routing {
      * What production routing waits for: the fleets' services (steady) and the health gate, so
      * traffic never moves to a colour before it is healthy (invariant 6).
      */
-    readonly waitFor?: pulumi.Input<pulumi.Resource>[];
+    readonly waitFor?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }
 
 /**
