@@ -4,7 +4,7 @@
  * component it belongs to. Pure: works on the recorded resources of two evaluations.
  */
 import type { Recorded } from "../program/mocks";
-import { identifiersOf } from "../program/mocks";
+import { engineUrn, identifiersOf, outputIdentifiersOf } from "../program/mocks";
 import { replacementFor } from "./replacements";
 
 export type Change = "create" | "update" | "replace" | "delete";
@@ -26,12 +26,14 @@ export interface ResourceChange {
     readonly follows?: readonly string[];
 }
 
-const keyOf = (r: Pick<Recorded, "type" | "name">) => `${r.type}::${r.name}`;
-
-/** Every difference of two evaluations, in registration order of `after` (deletions last). */
+/**
+ * Every difference of two evaluations, in registration order of `after` (deletions last). Old and
+ * new resources are matched as the engine matches them (matchState): a resource found by an alias
+ * is the same resource under a new name or parent, neither created nor deleted.
+ */
 export function diffEvaluations(before: readonly Recorded[], after: readonly Recorded[]): ResourceChange[] {
-    const old = new Map(before.filter((r) => r.custom).map((r) => [keyOf(r), r]));
-    const now = new Map(after.filter((r) => r.custom).map((r) => [keyOf(r), r]));
+    const old = matchState(before, after);
+    const now = new Map(after.filter((r) => r.custom).map((r) => [engineUrn(r, after), r]));
     const components = [...before, ...after].filter((r) => !r.custom);
     const changes = new Map<string, ResourceChange>();
 
@@ -51,6 +53,50 @@ export function diffEvaluations(before: readonly Recorded[], after: readonly Rec
         }
     }
     return [...changes.values()];
+}
+
+/**
+ * The old state keyed by the URN each resource has after this update, as the engine finds it
+ * (pulumi/pulumi pkg/resource/deploy/step_generator.go, generateSteps): a registered resource is
+ * looked up by its own URN first, then by each of its aliases (URN aliases, and name aliases: the
+ * same parent and type under the old name). Found by an alias, it keeps its physical resource, so
+ * its ids and ARNs stay: the old inputs that held them (under the mocks, ids follow names) are
+ * read as holding the new resource's.
+ */
+function matchState(before: readonly Recorded[], after: readonly Recorded[]): Map<string, Recorded> {
+    const byUrn = new Map(before.filter((r) => r.custom).map((r) => [engineUrn(r, before), r]));
+    const renamed = new Map<string, Recorded>();
+    const substitutions: [string, string][] = [];
+    for (const r of after.filter((x) => x.custom)) {
+        const urn = engineUrn(r, after);
+        if (byUrn.has(urn)) continue;
+        const aliases = [...r.aliasUrns, ...r.aliasNames.map((name) => engineUrn({ ...r, name }, after))];
+        const alias = aliases.find((u) => byUrn.has(u) && !renamed.has(u));
+        if (alias === undefined) continue;
+        const was = byUrn.get(alias)!;
+        renamed.set(alias, r);
+        const from = outputIdentifiersOf(was);
+        const to = outputIdentifiersOf(r);
+        from.forEach((id, i) => id !== to[i] && substitutions.push([id, to[i]]));
+    }
+    const state = new Map<string, Recorded>();
+    for (const [urn, r] of byUrn) {
+        const by = renamed.get(urn);
+        const inputs = substituted(r.inputs, substitutions) as Record<string, any>;
+        state.set(by ? engineUrn(by, after) : urn, { ...r, inputs });
+    }
+    return state;
+}
+
+/** `value` with every whole-word occurrence of each `from` in its strings (JSON in strings too) replaced by its `to`. */
+function substituted(value: unknown, substitutions: readonly [string, string][]): unknown {
+    if (substitutions.length === 0) return value;
+    if (typeof value === "string") {
+        return substitutions.reduce((s, [from, to]) => s.replace(new RegExp(`${escape(from)}(?![A-Za-z0-9-])`, "g"), to), value);
+    }
+    if (Array.isArray(value)) return value.map((v) => substituted(v, substitutions));
+    if (isTree(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituted(v, substitutions)]));
+    return value;
 }
 
 const COLOR_ORDER = ["blue", "green"];
@@ -90,14 +136,14 @@ function followReplacements(
 ): void {
     const done = new Set<string>();
     for (;;) {
-        const replaced = [...changes.values()].filter((c) => c.change === "replace" && !done.has(keyOf(c)));
+        const replaced = [...changes.entries()].filter(([key, c]) => c.change === "replace" && !done.has(key));
         if (replaced.length === 0) return;
-        for (const source of replaced) {
-            done.add(keyOf(source));
-            const ids = identifiersOf(now.get(keyOf(source))!);
+        for (const [sourceKey, source] of replaced) {
+            done.add(sourceKey);
+            const ids = identifiersOf(now.get(sourceKey)!);
             for (const [key, r] of now) {
                 const previous = changes.get(key);
-                if (!old.has(key) || key === keyOf(source) || previous?.change === "replace") continue;
+                if (!old.has(key) || key === sourceKey || previous?.change === "replace") continue;
                 const paths = pathsHolding(r.inputs, ids);
                 if (paths.length === 0) continue;
                 const merged = [...new Set([...(previous?.properties ?? []), ...paths])];

@@ -29,6 +29,8 @@ export interface PlanInput {
     readonly liveElsewhere?: ReadonlyMap<string, string>;
     /** ` --dir <d>` when the files are not in the working directory, so the undo command works as printed. */
     readonly dirArg?: string;
+    /** The resource changes, when made over more than these resources (a stack of several services: lib/plan/services.ts). */
+    readonly changes?: readonly ResourceChange[];
 }
 
 export interface Plan {
@@ -47,7 +49,7 @@ export interface Plan {
 
 export function buildPlan(input: PlanInput): Plan {
     const { before, after } = input;
-    const resources = readingOrder(diffEvaluations(before?.resources ?? [], after.resources));
+    const resources = input.changes ?? readingOrder(diffEvaluations(before?.resources ?? [], after.resources));
     const verdict = classify(before?.config, after.config, input.liveElsewhere);
     const violations = before
         ? checkInvariants({

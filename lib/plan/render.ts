@@ -2,6 +2,7 @@
 import { capacityLines } from "./capacity";
 import { ResourceChange } from "./diff";
 import { Plan } from "./plan";
+import { StackPlan } from "./services";
 import { trafficLines } from "./traffic";
 
 const SIGN: Record<ResourceChange["change"], string> = { create: "+", update: "~", replace: "+-", delete: "-" };
@@ -49,8 +50,7 @@ function byComponent(resources: readonly ResourceChange[]): Map<string, Resource
 }
 
 function counts(plan: Plan): string {
-    const n = (c: ResourceChange["change"]) => plan.resources.filter((r) => r.change === c).length;
-    return `${n("create")} to create, ${n("update")} to update, ${n("replace")} to replace, ${n("delete")} to delete`;
+    return countsOf(plan.resources);
 }
 
 const verdictLine = (plan: Plan) =>
@@ -93,3 +93,42 @@ export function planMarkdown(plan: Plan): string[] {
 }
 
 const cell = (s: string | undefined) => (s ?? "").replace(/\|/g, "\\|");
+
+/** A stack of several services: each service's plan under its name, then what the services share. */
+export function stackPlanText(plan: StackPlan): string[] {
+    const out = [`Plan for stack ${plan.stack} (base: ${plan.base}): ${plan.services.map((s) => s.service).join(", ")}`];
+    for (const { service, plan: p } of plan.services) out.push("", `== service ${service} ==`, ...planText(p).slice(1));
+    out.push("", `== shared (edge) ==`, `Resources: ${countsOf(plan.shared)}`);
+    for (const [component, rs] of byComponent(plan.shared)) out.push(`  ${component}`, ...rs.map((r) => `    ${resourceLine(r)}`));
+    return out;
+}
+
+export function stackPlanMarkdown(plan: StackPlan): string[] {
+    const out = [`## switchyard plan: \`${plan.stack}\` — ${plan.services.map((s) => `${s.service}: ${s.plan.kind}`).join(", ")}`];
+    for (const { plan: p } of plan.services) out.push("", ...planMarkdown(p).slice(0, -2));
+    out.push("", `**Shared (edge)** (${countsOf(plan.shared)})`, "");
+    for (const [component, rs] of byComponent(plan.shared)) out.push(`- \`${component}\``, ...rs.map((r) => `  - \`${resourceLine(r)}\``));
+    out.push("", `<sub>Evaluated offline with Pulumi's mocks against ${plan.base}; no AWS credentials were used.</sub>`);
+    return out;
+}
+
+/** `--json` of a stack of several services: `services.<name>` is a single service's document. */
+export function stackPlanJson(plan: StackPlan): Record<string, unknown> {
+    return {
+        stack: plan.stack,
+        base: plan.base,
+        services: Object.fromEntries(plan.services.map((s) => [s.service, planJson(s.plan)])),
+        shared: plan.shared.map((r) => ({
+            type: r.type,
+            name: r.name,
+            component: r.component,
+            change: r.change,
+            properties: r.properties,
+        })),
+    };
+}
+
+function countsOf(resources: readonly ResourceChange[]): string {
+    const n = (c: ResourceChange["change"]) => resources.filter((r) => r.change === c).length;
+    return `${n("create")} to create, ${n("update")} to update, ${n("replace")} to replace, ${n("delete")} to delete`;
+}

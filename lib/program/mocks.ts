@@ -183,6 +183,16 @@ export function identifiersOf(r: Pick<Recorded, "type" | "name" | "inputs">): st
     return [idOf(r.name), computed(r.type, r.name, r.inputs).arn];
 }
 
+/**
+ * Every identifier the mocks gave a resource (its id and each string output: ARN, ARN suffix, DNS
+ * name, name). A resource the engine finds by an alias keeps these in AWS; under the mocks they
+ * follow its name, so lib/plan/diff.ts reads the old ones as the new ones.
+ */
+export function outputIdentifiersOf(r: Pick<Recorded, "type" | "name" | "inputs">): string[] {
+    const outputs = Object.values(computed(r.type, r.name, r.inputs)).filter((v): v is string => typeof v === "string");
+    return [idOf(r.name), ...outputs];
+}
+
 /** Every resource registered since the last reset. */
 export function registered(): Recorded[] {
     return [...recorded.values()];
