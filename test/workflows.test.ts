@@ -690,3 +690,35 @@ function allFiles(dir: string): string[] {
         return statSync(p).isDirectory() ? allFiles(p) : [p];
     });
 }
+
+// prod declares switchyard:database.schema, so every build with traffic there must declare the
+// schema it runs against (the config model refuses it otherwise, and promote with exit 2); dev's
+// start records BUILD_SCHEMA on the build and promote carries it (docs/pipeline.md, variables).
+describe("deploy.yml: the build's database schema reaches prod", () => {
+    const start = workflow("deploy.yml").jobs.dev.steps!.find((s) => s.name === "switchyard start --build ./app --stack dev")!;
+    const runStart = (schema: string | undefined): string => {
+        const dir = mkdtempSync(path.join(tmpdir(), "switchyard-start-"));
+        try {
+            // A recording npm; the commit script is not run (only the start line is).
+            writeFileSync(path.join(dir, "npm"), '#!/bin/sh\nprintf "%s\\n" "$@" > "$RECORD"\n');
+            chmodSync(path.join(dir, "npm"), 0o755);
+            const line = start.run!.split("\n").find((l) => l.startsWith("npm run switchyard"))!;
+            const record = path.join(dir, "args");
+            const env = { PATH: `${dir}:${process.env.PATH}`, RECORD: record, ...(schema === undefined ? {} : { BUILD_SCHEMA: schema }) };
+            execFileSync("bash", ["-c", line], { env });
+            return readFileSync(record, "utf8").trim().split("\n").join(" ");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    };
+
+    it("passes vars.BUILD_SCHEMA to start as --schema when it is set", () => {
+        assert.equal((start as { env?: Record<string, string> }).env?.BUILD_SCHEMA, "${{ vars.BUILD_SCHEMA }}");
+        assert.equal(runStart("3,4"), "run switchyard -- start --build ./app --stack dev --schema 3,4");
+    });
+
+    it("passes no --schema when it is not set (a stack without a declared schema needs none)", () => {
+        assert.equal(runStart(undefined), "run switchyard -- start --build ./app --stack dev");
+        assert.equal(runStart(""), "run switchyard -- start --build ./app --stack dev");
+    });
+});
