@@ -75,24 +75,59 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     const dirOption = () => new Option("--dir <dir>", "directory holding the Pulumi.<stack>.yaml files").default(process.cwd());
     /** A command that edits one stack file. */
     const editing = (cmd: Command) => cmd.requiredOption("--stack <name>", "the stack: edits Pulumi.<name>.yaml").addOption(dirOption());
+    /** `--train NAME`: every member of a train of switchyard:trains, in one edit (not with --service). */
+    const trainOption = (what = "edit") =>
+        new Option("--train <name>", `${what} every member of this train of switchyard:trains at once`).conflicts("service");
     /** A command that only reads one stack file. */
     const reading = (cmd: Command) => cmd.requiredOption("--stack <name>", "the stack: reads Pulumi.<name>.yaml").addOption(dirOption());
 
+    const { repeatable } = load<typeof import("./repeatedOptions")>("./repeatedOptions");
     reading(program.command("status").description("show both colours, their builds, tasks and traffic"))
         .option("--json", "print the status as JSON")
         .option("--service <name>", "show this service only (default: every service)")
+        .addOption(trainOption("show"))
         .action((opts) => load<typeof import("./commands/status")>("./commands/status").statusCommand(opts, io));
 
     editing(program.command("start").description("put a new build into the candidate slot (traffic unchanged)"))
-        .addOption(new Option("--image <ref>", "a digest-pinned image: <repo>@sha256:<digest>").conflicts("build"))
-        .addOption(new Option("--build <context>", "a Docker context that pulumi up builds and pushes").conflicts("image"))
+        // Repeatable for --train (<service>=<value> per member); given once otherwise (checked in the action).
+        .addOption(repeatable(new Option("--image <ref>", "a digest-pinned image: <repo>@sha256:<digest> (--train: <service>=<ref>)")))
+        .addOption(
+            repeatable(new Option("--build <context>", "a Docker context that pulumi up builds and pushes (--train: <service>=<context>)")),
+        )
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
         .option("--live-digest <ref>", "when the live slot is a build: the digest it runs (default: pulumi stack output images)")
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts, cmd: Command) => {
             if (opts.image === undefined && opts.build === undefined)
                 cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
-            load<Edit>("./commands/edit").startCommand(opts, io);
+            if (opts.train !== undefined) {
+                for (const flag of ["--schema", "--live-digest"] as const) {
+                    if (opts[flag === "--schema" ? "schema" : "liveDigest"] !== undefined)
+                        cmd.error(
+                            `error: ${flag} is for one service; with --train each member's slot keeps its own (set it in the stack file)`,
+                            {
+                                exitCode: 2,
+                            },
+                        );
+                }
+                load<Edit>("./commands/edit").startTrainCommand(opts, io);
+                return;
+            }
+            for (const [flag, values] of [
+                ["--image <ref>", opts.image],
+                ["--build <context>", opts.build],
+            ] as const) {
+                if (values && values.length > 1) {
+                    const given = values.map((v: string) => `${flag.split(" ")[0]} ${v}`).join(", ");
+                    cmd.error(`error: option '${flag}' is given ${values.length} times (${given}); give it once (or use --train)`, {
+                        exitCode: 2,
+                    });
+                }
+            }
+            if (opts.image !== undefined && opts.build !== undefined)
+                cmd.error("error: option '--image <ref>' cannot be used with option '--build <context>'", { exitCode: 2 });
+            load<Edit>("./commands/edit").startCommand({ ...opts, image: opts.image?.[0], build: opts.build?.[0] }, io);
         });
 
     editing(program.command("canary").description("send a percentage of production traffic to the candidate"))
@@ -100,6 +135,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         .option("--stickiness <seconds>", "keep a client on the colour it first got for this long (ALB target group stickiness)", seconds)
         .option("--no-stickiness", "remove the canary's stickiness: each request is routed by weight")
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts) => {
             load<Edit>("./commands/edit").canaryCommand(opts, io);
         });
@@ -107,18 +143,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     editing(program.command("flip").description("make the candidate live; the old colour stays warm for rollback"))
         .option("--digest <ref>", "the digest a build slot was pushed as (default: pulumi stack output images)")
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts) => {
             load<Edit>("./commands/edit").flipCommand(opts, io);
         });
 
     editing(program.command("rollback").description("undo the flip, or remove the canary and routes"))
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts) => {
             load<Edit>("./commands/edit").rollbackCommand(opts, io);
         });
 
     editing(program.command("finish").description("scale the old colour down to its idle count"))
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts) => {
             load<Edit>("./commands/edit").finishCommand(opts, io);
         });
@@ -126,6 +165,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     editing(program.command("pin").description("pin the live build slot to the digest it runs; nothing else changes"))
         .option("--digest <ref>", "the digest the live build was pushed as (default: pulumi stack output images)")
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
+        .addOption(trainOption())
         .action((opts) => {
             load<Edit>("./commands/edit").pinCommand(opts, io);
         });
@@ -142,7 +182,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
             load<Edit>("./commands/edit").promoteCommand(opts, io);
         });
 
-    const { repeatable } = load<typeof import("./repeatedOptions")>("./repeatedOptions");
     const route = program.command("route").description("add or remove a route: requests that match it always go to one colour");
     editing(route.command("add").description("send the requests that match every condition given to a colour"))
         .addOption(new Option("--color <color>", "the colour those requests go to").choices(["blue", "green"]).makeOptionMandatory())

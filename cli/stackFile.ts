@@ -269,14 +269,19 @@ export function toStringOptions(text: string): ToStringOptions {
  * parseStack: the whole file, so a service's edit can never break another's), or a CliError. `changed` is false when the configuration would stay the same (the
  * file is then not rewritten).
  */
-export function renderValidEdits(file: StackFile, edits: readonly Edit[]): { changed: boolean; text: string } {
+export function renderValidEdits(
+    file: StackFile,
+    edits: readonly Edit[],
+    /** The exit code of an invalid result (a train's edit: 2, cli/transaction.ts editTrain). @default 1 */
+    invalidExit = 1,
+): { changed: boolean; text: string } {
     const text = renderEdits(file, edits);
     const raw = readRaw(parseDocument(text), file.path);
     try {
         parseStack(raw, file.stack);
     } catch (e) {
         if (e instanceof ConfigError)
-            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`);
+            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`, invalidExit);
         throw e;
     }
     return text === file.text || sameJson(raw, file.raw) ? { changed: false, text: file.text } : { changed: true, text };

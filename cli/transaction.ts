@@ -14,7 +14,8 @@ import { parseStack } from "../lib/config";
 import { ConfigError } from "../lib/problems";
 import { Edit, StepResult, atKeyPath, listed } from "../lib/release";
 import { chooseService } from "../lib/serviceChoice";
-import { ServiceSpec, StackSpec } from "../lib/stackSpec";
+import { Train } from "../lib/model";
+import { ServiceSpec, StackSpec, serviceNamed, trainNamed } from "../lib/stackSpec";
 import { CliError } from "./errors";
 import { EXIT } from "./exitCodes";
 import { StackFile, encodeText, errorCode, loadStackFile, modeText, renderValidEdits, stackFilePath } from "./stackFile";
@@ -38,7 +39,14 @@ const ATTEMPTS = 3;
  * at once are serialised: the second waits for the lock and then decides on the first one's
  * result, so each sees (and reports) the file as it really is.
  */
-export function editStackFile(dir: string, stack: string, decide: (file: StackFile) => Change, flag = "--stack"): EditResult {
+export function editStackFile(
+    dir: string,
+    stack: string,
+    decide: (file: StackFile) => Change,
+    flag = "--stack",
+    /** The exit code when the edited file would be invalid (cli/stackFile.ts renderValidEdits). @default 1 */
+    invalidExit: number = EXIT.refused,
+): EditResult {
     const shown = stackFilePath(dir, stack);
     loadStackFile(dir, stack, flag); // says what is wrong with a missing, unreadable or invalid file before taking a lock
     const target = fs.realpathSync(shown); // a symbolic link: the target is locked and replaced, the link stays
@@ -47,7 +55,7 @@ export function editStackFile(dir: string, stack: string, decide: (file: StackFi
             const file = loadStackFile(dir, stack);
             refuseReadOnly(target, shown);
             const change = decide(file);
-            const { changed, text } = renderValidEdits(file, change.edits);
+            const { changed, text } = renderValidEdits(file, change.edits, invalidExit);
             if (!changed) return { path: shown, changed, summary: change.summary };
             if (replaceIfUnchanged(target, file.bytes, encodeText(text, file.encoding)))
                 return { path: shown, changed, summary: change.summary };
@@ -110,6 +118,104 @@ export function editService(target: ServiceTarget, step: ServiceStep): ServiceEd
         target.flag,
     );
     return { ...result, service: name, already };
+}
+
+/** Which stack file and which of its trains a step edits (`--train NAME`). */
+export interface TrainTarget {
+    readonly dir: string;
+    readonly stack: string;
+    /** `--train`: a train of `switchyard:trains`. */
+    readonly train: string;
+    /** The option that named the stack, so messages name it. @default "--stack" */
+    readonly flag?: string;
+}
+
+/** What the step did to one member of a train. */
+export interface MemberResult {
+    readonly service: string;
+    readonly summary: string;
+    /** The member was already in the state the step makes (nothing to change for it). */
+    readonly already: boolean;
+}
+
+export interface TrainEditResult extends EditResult {
+    readonly train: string;
+    /** In the train's order (a service after those it requires). */
+    readonly members: readonly MemberResult[];
+    /** Every member was already so: nothing written. */
+    readonly already: boolean;
+}
+
+/**
+ * The one writer of a train's release step (`--train NAME`; `rollout --train` calls it too): under
+ * the file's lock, on ONE read of the file, run `step` on every member in the train's order, put
+ * each member's edits below its keys, and write them all in one replacement of the file, only if
+ * the whole edited file is valid: parseStack runs the co-existence guard (invariant 13) once, on
+ * the train's final state, not member by member. All or nothing: any member's refusal refuses
+ * the train, naming the member, and nothing is written.
+ *
+ * Throws CliError: exit 2 (usage) for an invalid file, a stack without trains, an unknown train,
+ * a member's bad input, and an edited file the guard (or any check of parseStack) refuses; exit 1
+ * (refused) when a member's step refuses and none has bad input.
+ */
+export function editTrain(target: TrainTarget, step: ServiceStep): TrainEditResult {
+    let members: MemberResult[] = [];
+    let name = target.train;
+    const result = editStackFile(
+        target.dir,
+        target.stack,
+        (file) => {
+            const spec = stackSpecOf(file);
+            const train = trainOf(spec, target.train);
+            name = train.name;
+            const outcomes = train.services.map((service) => {
+                const member = serviceNamed(spec, service)!; // parseStack checked that every member is a service of the stack
+                return { member, outcome: step(member, file) };
+            });
+            const refusals = outcomes.flatMap(({ member, outcome }) =>
+                outcome.ok ? [] : [{ service: member.service.name, refusal: outcome.refusal, badInput: outcome.badInput === true }],
+            );
+            if (refusals.length > 0) {
+                throw new CliError(
+                    `train ${train.name}: refused, so nothing was written:\n` +
+                        refusals.map((r) => `  - ${r.service}: ${r.refusal}`).join("\n"),
+                    refusals.some((r) => r.badInput) ? EXIT.usage : EXIT.refused,
+                );
+            }
+            const edits: Edit[] = [];
+            members = outcomes.map(({ member, outcome }) => {
+                if (!outcome.ok) throw new Error("unreachable: refusals were thrown above");
+                edits.push(...atKeyPath(member.keyPath, outcome.edits));
+                return { service: member.service.name, summary: outcome.summary, already: outcome.already === true };
+            });
+            return { edits, summary: trainSummary(train.name, members) };
+        },
+        target.flag,
+        EXIT.usage,
+    );
+    return { ...result, train: name, members, already: members.every((m) => m.already) };
+}
+
+/** The train `--train` names in the file as it is now; a stack without trains or an unknown name is a usage error. */
+export function trainOf(spec: StackSpec, name: string): Train {
+    const names = (spec.trains ?? []).map((t) => t.name);
+    if (names.length === 0) {
+        throw new CliError(
+            `--train ${name || '""'}: stack ${spec.stack} has no trains (switchyard:trains); name one service with --service instead`,
+            EXIT.usage,
+        );
+    }
+    const train = trainNamed(spec, name);
+    if (train) return train;
+    throw new CliError(
+        `--train ${name || '""'}: stack ${spec.stack} has no train ${name || '""'}; its train${names.length === 1 ? " is" : "s are"} ${names.join(", ")}`,
+        EXIT.usage,
+    );
+}
+
+/** `train checkout:` then one line per member, in the train's order. */
+function trainSummary(train: string, members: readonly MemberResult[]): string {
+    return [`train ${train}:`, ...members.map((m) => `  ${m.service}: ${m.already ? "already so: " : ""}${m.summary}`)].join("\n");
 }
 
 /** The service `--service` names in the file as it is now; an invalid file or a bad name is a usage error. */

@@ -4,6 +4,9 @@
  * required when the stack has several), and the one writer (cli/transaction.ts editService) puts
  * its edits below that service's keys, validates the whole file and writes it; one summary line is
  * printed. A refusal throws CliError and leaves the file byte-for-byte unchanged.
+ *
+ * `--train NAME` (start, canary, flip, rollback, finish, pin): the same step on every member of
+ * the train, in one write (cli/transaction.ts editTrain); one line per member, in the train's order.
  */
 import { Color, SchemaSupport, SwitchyardConfig } from "../../lib/config";
 import { repositoryOf } from "../../lib/images";
@@ -14,7 +17,7 @@ import { EXIT } from "../exitCodes";
 import { Io } from "../io";
 import { ServiceSpec } from "../../lib/stackSpec";
 import { CliError, StackFile, commentAt, loadStackFile } from "../stackFile";
-import { EditResult, editService, serviceOf } from "../transaction";
+import { EditResult, editService, editTrain, serviceOf, stackSpecOf, trainOf } from "../transaction";
 import { buildContextProblem, contentHashOf } from "./buildContext";
 import { digestFromStackOutput, findPulumi } from "./digest";
 import { usageIfMissing } from "./missingStack";
@@ -27,6 +30,8 @@ export interface StackOptions {
     readonly dir: string;
     /** `--service`: which service of the stack; required when it has several. */
     readonly service?: string;
+    /** `--train`: every member of this train of `switchyard:trains` (main.ts refuses it with `--service`). */
+    readonly train?: string;
 }
 
 /**
@@ -41,11 +46,94 @@ export function edit(
     step: (cfg: ServiceSpec, file: StackFile) => release.StepResult,
     flag = "--stack",
 ): EditResult {
+    if (opts.train !== undefined) return editTrainOf({ ...opts, train: opts.train }, io, step, flag);
     const result = usageIfMissing(opts, () => editService({ ...opts, command, flag }, step));
     if (result.changed) io.out(result.summary);
     else if (result.already) io.out(`already so: ${result.summary}; ${result.path} unchanged`);
     else io.out(`${result.path} unchanged: it already says that. ${result.summary}`);
     return result;
+}
+
+/** `edit` with `--train`: one write for every member; the summary is a line per member. */
+function editTrainOf(
+    opts: StackOptions & { train: string },
+    io: Io,
+    step: (cfg: ServiceSpec, file: StackFile) => release.StepResult,
+    flag: string,
+): EditResult {
+    const result = usageIfMissing(opts, () => editTrain({ dir: opts.dir, stack: opts.stack, train: opts.train, flag }, step));
+    if (result.changed) io.out(result.summary);
+    else if (result.already) io.out(`already so: ${result.path} unchanged; ${result.summary}`);
+    else io.out(`${result.path} unchanged: it already says that. ${result.summary}`);
+    return result;
+}
+
+/**
+ * The members of `--train` in the file as it is now (read without the lock, like peek), each as
+ * the options of that one service: what the per-member facts (digests, build hashes) are asked for.
+ */
+function trainMembers(opts: StackOptions & { train: string }): (StackOptions & { service: string })[] {
+    const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack));
+    const train = trainOf(stackSpecOf(file), opts.train);
+    return train.services.map((service) => ({ stack: opts.stack, dir: opts.dir, service }));
+}
+
+/**
+ * `start --train`: `--image <service>=<ref>` and `--build <service>=<context>`, repeated; every
+ * member named exactly once, nobody else. Each member's `schema` stays as its slot says
+ * (`--schema` is for one service).
+ */
+export function startTrainCommand(
+    opts: StackOptions & { train: string; image?: readonly string[]; build?: readonly string[] },
+    io: Io,
+): EditResult {
+    const members = trainMembers(opts);
+    const names = members.map((m) => m.service);
+    const builds = new Map<string, { image?: string; build?: string }>();
+    const given = [
+        ...(opts.image ?? []).map((value) => ({ flag: "--image", value })),
+        ...(opts.build ?? []).map((value) => ({ flag: "--build", value })),
+    ];
+    for (const { flag, value } of given) {
+        const match = /^([^=]+)=(.*)$/s.exec(value);
+        const example = flag === "--image" ? `${names[0]}=<repo>@sha256:<digest>` : `${names[0]}=./app`;
+        if (!match)
+            throw new CliError(`${flag} ${value}: with --train, ${flag} takes <service>=<value>, e.g. ${flag} ${example}`, EXIT.usage);
+        const [, service, ref] = match;
+        if (!names.includes(service))
+            throw new CliError(
+                `${flag} ${value}: ${service} is not a member of train ${opts.train}; its members are ${names.join(", ")}`,
+                EXIT.usage,
+            );
+        if (builds.has(service))
+            throw new CliError(`${service} is given more than one new build (${flag} ${value}); give each member one`, EXIT.usage);
+        builds.set(service, flag === "--image" ? { image: ref } : { build: ref });
+    }
+    const missing = names.filter((n) => !builds.has(n));
+    if (missing.length > 0)
+        throw new CliError(
+            `start --train ${opts.train} needs a new build for every member (${names.join(", ")}); none for ${missing.join(", ")}: ` +
+                `give --image <service>=<ref> or --build <service>=<context> for each`,
+            EXIT.usage,
+        );
+    const facts = new Map(
+        members.map((member) => {
+            const { build } = builds.get(member.service)!;
+            if (build !== undefined && build.trim() !== "") {
+                const problem = buildContextProblem(opts.dir, build);
+                if (problem) throw new CliError(`--build ${member.service}=${build}: ${problem}`, EXIT.usage);
+            }
+            const buildHash = build !== undefined && build.trim() !== "" ? contentHashOf(opts.dir, build) : undefined;
+            const liveDigest = buildDigest(
+                member,
+                io,
+                (cfg) => (cfg.strategy === "blue-green" ? cfg.traffic.live : undefined),
+                "--live-digest",
+            );
+            return [member.service, { ...builds.get(member.service)!, buildHash, liveDigest }];
+        }),
+    );
+    return edit(opts, io, "start", (cfg) => release.start(cfg, facts.get(cfg.service.name) ?? {}));
 }
 
 /**
@@ -128,6 +216,16 @@ export function canaryCommand(opts: StackOptions & { percent: number; stickiness
 }
 
 export function flipCommand(opts: StackOptions & { digest?: string }, io: Io): EditResult {
+    if (opts.train !== undefined) {
+        refuseDigestWithTrain(opts);
+        const facts = perMember(opts, (member) => flipFacts(member, io));
+        return edit(opts, io, "flip", (c) => release.flip(c, facts.get(c.service.name)));
+    }
+    return edit(opts, io, "flip", (c) => release.flip(c, flipFacts(opts, io)));
+}
+
+/** What flip needs besides the file: the candidate build slot's digest and pin facts (undefined ones when not a build). */
+function flipFacts(opts: StackOptions & { digest?: string }, io: Io): release.PinArgs {
     const candidate = (cfg: SwitchyardConfig) => {
         const cand = candidateColor(cfg);
         // Only a build slot going live needs a digest: not after the flip (previous), not an idle one.
@@ -136,7 +234,22 @@ export function flipCommand(opts: StackOptions & { digest?: string }, io: Io): E
     const digest = opts.digest ?? buildDigest(opts, io, candidate);
     const cfg = peek(opts);
     const facts = pinFacts({ ...opts, digest: opts.digest }, io, cfg && candidate(cfg));
-    return edit(opts, io, "flip", (c) => release.flip(c, { ...facts, digest }));
+    return { ...facts, digest };
+}
+
+/** `--digest` names one build; a train's members each have theirs in the stack output. */
+function refuseDigestWithTrain(opts: StackOptions & { digest?: string }): void {
+    if (opts.digest !== undefined)
+        throw new CliError(
+            `--digest names one build and --train ${opts.train} has several: each member's digest is read from ` +
+                `pulumi stack output (the services output); or run the command per member with --service and --digest`,
+            EXIT.usage,
+        );
+}
+
+/** A fact per member of `--train` (by service name), each computed as for `--service <member>`. */
+function perMember<T>(opts: StackOptions & { train?: string }, fact: (member: StackOptions & { service: string }) => T): Map<string, T> {
+    return new Map(trainMembers({ ...opts, train: opts.train! }).map((m) => [m.service, fact(m)]));
 }
 
 export function rollbackCommand(opts: StackOptions, io: Io): EditResult {
@@ -149,10 +262,20 @@ export function finishCommand(opts: StackOptions, io: Io): EditResult {
 
 /** `pin`: the live build slot gets the digest it runs (`--digest`, else the stack output); nothing else changes. */
 export function pinCommand(opts: StackOptions & { digest?: string }, io: Io): EditResult {
+    if (opts.train !== undefined) {
+        refuseDigestWithTrain(opts);
+        const facts = perMember(opts, (member) => pinArgs(member, io));
+        return edit(opts, io, "pin", (c) => release.pin(c, facts.get(c.service.name)));
+    }
+    return edit(opts, io, "pin", (c) => release.pin(c, pinArgs(opts, io)));
+}
+
+/** What pin needs besides the file: the live build slot's digest and pin facts. */
+function pinArgs(opts: StackOptions & { digest?: string }, io: Io): release.PinArgs {
     const digest = opts.digest ?? buildDigest(opts, io, (cfg) => cfg.traffic.live);
     const cfg = peek(opts);
     const facts = pinFacts(opts, io, cfg?.traffic.live);
-    return edit(opts, io, "pin", (c) => release.pin(c, { ...facts, digest }));
+    return { ...facts, digest };
 }
 
 /** `route add`: the flags as commander gives them (repeatable ones as lists). */

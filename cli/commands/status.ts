@@ -10,31 +10,37 @@ import { desiredTasks, fleetColors, productionWeights, testListenerTarget } from
 import { renderTable } from "../../lib/table";
 import { Io } from "../io";
 import { loadStackFile } from "../stackFile";
-import { serviceOf, stackSpecOf } from "../transaction";
+import { serviceOf, stackSpecOf, trainOf } from "../transaction";
 import { usageIfMissing } from "./missingStack";
 
 /**
  * `status --stack S [--service NAME] [--json]`: reads the stack file (never writes it) and prints
  * both colours. One service (the single form, or `--service`): its status as it always was. The
  * services form without `--service`: every service, in stack-file order; `--json` is then
- * `{ stack, services: { <name>: <its status> } }`.
+ * `{ stack, services: { <name>: <its status> } }`. `--train NAME` (main.ts refuses it with
+ * `--service`): the train's members, in the train's order; `--json` is then
+ * `{ stack, train, services: { <name>: <its status> } }`, the keys in the train's order.
  */
 export function statusCommand(
-    opts: { readonly stack: string; readonly dir: string; readonly json?: boolean; readonly service?: string },
+    opts: { readonly stack: string; readonly dir: string; readonly json?: boolean; readonly service?: string; readonly train?: string },
     io: Io,
 ): void {
     const file = usageIfMissing(opts, () => loadStackFile(opts.dir, opts.stack));
     // An invalid file is refused as the editing commands refuse it (bad input, exit 2); so is an unknown --service.
     const spec = stackSpecOf(file);
-    if (spec.form === "single" || opts.service !== undefined) {
+    // A train's members in its order (a service after those it requires); else every service in file order.
+    const train = opts.train !== undefined ? trainOf(spec, opts.train) : undefined;
+    if (!train && (spec.form === "single" || opts.service !== undefined)) {
         const status = stackStatus(serviceOf(file, opts.service, "status"));
         if (opts.json) io.out(JSON.stringify(status, null, 2));
         else renderStatus(status).forEach((line) => io.out(line));
         return;
     }
-    const statuses = spec.services.map(stackStatus);
+    const services = train ? train.services.map((name) => serviceOf(file, name, "status")) : spec.services;
+    const statuses = services.map(stackStatus);
     if (opts.json) {
-        io.out(JSON.stringify({ stack: spec.stack, services: Object.fromEntries(statuses.map((s) => [s.service, s])) }, null, 2));
+        const services = Object.fromEntries(statuses.map((s) => [s.service, s]));
+        io.out(JSON.stringify({ stack: spec.stack, ...(train ? { train: train.name } : {}), services }, null, 2));
         return;
     }
     statuses.forEach((status, i) => {

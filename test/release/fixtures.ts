@@ -272,3 +272,46 @@ export function splitAtApi(text: string): { before: string; api: string; after: 
     const end = text.indexOf("\n    web:\n") + 1;
     return { before: text.slice(0, start), api: text.slice(start, end), after: text.slice(end) };
 }
+
+/**
+ * A stack of two dependent services and the train `checkout` (issue 17): `web` is listed first in
+ * the file, but the train's order is api, web (web requires api). api: blue A live (provides 2),
+ * green B the candidate (provides 3); web: blue A live, green C, both requiring api [2, 3].
+ */
+export const TRAIN = `config:
+  aws:region: eu-west-1
+  switchyard:testAccess:
+    cidrs: [203.0.113.0/24]
+  switchyard:loadBalancer:
+    default: web
+  switchyard:services:
+    web:
+      match: { priority: 40000 }
+      slots:
+        blue:
+          image: ${A}
+          requires: { api: [2, 3] }
+        green:
+          image: ${C}
+          requires: { api: [2, 3] }   # web's next build
+      traffic:
+        live: blue
+    api:
+      match:
+        paths: [/api, /api/*]
+        priority: 100
+      service:
+        port: 9090
+      slots:
+        blue:
+          image: ${A}
+          provides: 2
+        green:
+          image: ${B}
+          provides: 3         # api's next interface
+      traffic:
+        live: blue
+  switchyard:trains:
+    checkout:
+      services: [api, web]
+`;
