@@ -71,10 +71,7 @@ export function program(spec: StackSpec): ProgramOutputs {
             routingWaitsFor: order.waitsFor(cfg.service.name),
         });
         built.set(cfg.service.name, service);
-        if (isDefaultService(spec, cfg)) {
-            const ts = service.trafficSwitch;
-            listeners = { productionArn: ts.productionListener!.arn, testArn: ts.testListener?.arn };
-        }
+        if (isDefaultService(spec, cfg)) listeners = service.listeners;
         services[cfg.service.name] = outputsOf(service);
     }
     order.resolve(built);

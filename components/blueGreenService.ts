@@ -8,7 +8,7 @@ import { ColorFleet, FleetNetwork } from "./colorFleet";
 import { HealthGate } from "./healthGate";
 import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
-import { EdgeRef } from "./loadBalancer";
+import { EdgeListeners, EdgeRef } from "./loadBalancer";
 import { ServiceTransforms } from "./transform";
 import { RuleSpec, TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
 import { ALB_QUOTAS, rulesOf } from "../lib/ruleLayout";
@@ -83,6 +83,8 @@ export class BlueGreenService extends pulumi.ComponentResource {
     public readonly healthGate?: HealthGate;
     /** The production routing this service owns: its listeners (default service) or its rules. */
     public readonly productionRouting: pulumi.Resource[];
+    /** The listeners this service created (its own edge, or the default service's on a shared one): other services add rules to them. */
+    public readonly listeners?: EdgeListeners;
     /** Per autoscaled colour: what makes `pulumi up` wait for its tasks (blue-green only). */
     public readonly warmGates: Partial<Record<Color, HealthGate>> = {};
 
@@ -263,7 +265,19 @@ export class BlueGreenService extends pulumi.ComponentResource {
             ...(ts.forwardRule ? [ts.forwardRule] : []),
             ...ts.routeRules,
         ];
-        this.registerOutputs({ productionUrl: this.productionUrl, testUrl: this.testUrl });
+        if (ts.productionListener) {
+            this.listeners = { productionArn: ts.productionListener.arn, testArn: ts.testListener?.arn };
+        }
+        this.registerOutputs({
+            productionUrl: this.productionUrl,
+            testUrl: this.testUrl,
+            liveColor: this.liveColor,
+            weights: this.weights,
+            images: this.images,
+            clusterArn: this.clusterArn,
+            productionListenerArn: this.listeners?.productionArn,
+            testListenerArn: this.listeners?.testArn,
+        });
     }
 
     /**
