@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { A, B, C, TRAIN, TWO_SERVICES, read, run, spawnCli, stackDir } from "./fixtures";
+import { A, B, C, TRAIN, appContext, TWO_SERVICES, read, run, spawnCli, stackDir } from "./fixtures";
 
 type Traffic = { live: string; canary?: { percent: number }; previous?: string };
 
@@ -143,6 +143,17 @@ describe("release tool: --train (every member in one write)", () => {
         const after = services(read(dir, "dev"));
         assert.deepEqual([after.api.slots.green.image, after.web.slots.green.image], [C, B]);
         assert.deepEqual([after.api.slots.blue.image, after.web.slots.blue.image], [A, A]);
+
+        // A mix: api an image, web a build of ./app (pulumi up builds it); checked as start --build checks one.
+        const mixed = stackDir({ dev: TRAIN });
+        const noApp = await train(mixed, "start", "--train", "checkout", "--image", `api=${C}`, "--build", "web=./app");
+        assert.equal(noApp.code, 2);
+        assert.match(noApp.err, /^switchyard: --build web=\.\/app: /);
+        appContext(mixed);
+        const built = await train(mixed, "start", "--train", "checkout", "--image", `api=${C}`, "--build", "web=./app");
+        assert.equal(built.code, 0, built.err);
+        const slots = services(read(mixed, "dev"));
+        assert.deepEqual([slots.api.slots.green.image, slots.web.slots.green.build], [C, "./app"]);
     });
 
     it("an unknown train lists the trains; --train with --service, --digest or --schema, and a stack without trains, are exit 2; nothing written", async () => {
