@@ -2,7 +2,8 @@
  * What `rollout` reads from AWS while a step bakes: per poll exactly one GetMetricData (request
  * count, target 5xx, target connection errors and p99 response time of both colours' target groups) and one DescribeAlarms
  * (the watched colour's alarms by their exact names), so a poll costs two calls whatever the bake's
- * length. The load balancer and target groups are found once, by the tags `verify` uses.
+ * length. A train's poll batches every member into the same two calls (readSamples: up to
+ * MEMBERS_PER_CALL members each). The load balancer and target groups are found once, by the tags `verify` uses.
  */
 import {
     CloudWatchClient,
@@ -13,7 +14,7 @@ import {
     paginateGetMetricData,
 } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { colorAlarmNames } from "../alarms";
+import { ALARM_SUFFIXES, colorAlarmNames } from "../alarms";
 import { COLORS, Color } from "../model";
 import { AlarmSample, ColorSample, MinuteSample, Sample } from "../rollout/analysis";
 import { AwsError, awsCall } from "./errors";
@@ -95,11 +96,11 @@ const MINUTE_MS = 60_000;
  * Until the bake's first minute is complete there is no complete minute; the request then covers
  * that minute (GetMetricData needs EndTime after StartTime), for which CloudWatch has little or no data yet.
  */
-export function metricRequest(targets: AnalysisTargets, sinceMs: number, nowMs: number): GetMetricDataCommandInput {
+export function metricRequest(targets: AnalysisTargets, sinceMs: number, nowMs: number, idPrefix = ""): GetMetricDataCommandInput {
     const start = floorMinute(sinceMs);
     const end = Math.max(start + MINUTE_MS, floorMinute(nowMs));
     const query = (color: Color, id: string, name: string, stat: string, periodMs: number) => ({
-        Id: `${id}_${color}`,
+        Id: `${idPrefix}${id}_${color}`,
         ReturnData: true,
         MetricStat: {
             Metric: {
@@ -129,6 +130,26 @@ export interface AnalysisClients {
     readonly cloudwatch: CloudWatchClient;
 }
 
+/** Where one service's figures are and which of its colours a poll judges. */
+export interface Watch {
+    readonly targets: AnalysisTargets;
+    readonly stack: string;
+    readonly service: string;
+    readonly watched: Color;
+    readonly baseline: Color | undefined;
+}
+
+/** The queries metricRequest asks per service: 5 per colour. */
+export const QUERIES_PER_SERVICE = COLORS.length * (METRICS.length + 1);
+
+/**
+ * Services one call can carry, from botocore's cloudwatch 2010-08-01 service-2.json:
+ * GetMetricData takes "as many as 500 MetricDataQuery structures" (10 per service: 50 services),
+ * DescribeAlarms' AlarmNames has max 100 and MaxRecords max 100 (3 per watched colour: 33).
+ * The lower bound, so both calls take the same members: a train of up to 33 members costs 2 calls per poll.
+ */
+export const MEMBERS_PER_CALL = Math.min(Math.floor(500 / QUERIES_PER_SERVICE), Math.floor(100 / ALARM_SUFFIXES.length));
+
 /** One poll: GetMetricData for both colours, DescribeAlarms for the watched colour's alarms. */
 export async function readSample(
     clients: AnalysisClients,
@@ -137,56 +158,90 @@ export async function readSample(
     baseline: Color | undefined,
     window: { readonly sinceMs: number; readonly nowMs: number },
 ): Promise<Sample> {
+    const [sample] = await readSamples(clients, [{ ...where, watched, baseline }], window);
+    return sample;
+}
+
+/**
+ * One poll of several services (a train's members), in their order: every MEMBERS_PER_CALL
+ * services share one GetMetricData (their queries' Ids prefixed `m<i>_`) and one DescribeAlarms
+ * (all their watched colours' alarm names).
+ */
+export async function readSamples(
+    clients: AnalysisClients,
+    watches: readonly Watch[],
+    window: { readonly sinceMs: number; readonly nowMs: number },
+): Promise<Sample[]> {
+    const out: Sample[] = [];
+    for (let i = 0; i < watches.length; i += MEMBERS_PER_CALL) {
+        out.push(...(await readBatch(clients, watches.slice(i, i + MEMBERS_PER_CALL), window)));
+    }
+    return out;
+}
+
+async function readBatch(
+    clients: AnalysisClients,
+    watches: readonly Watch[],
+    window: { readonly sinceMs: number; readonly nowMs: number },
+): Promise<Sample[]> {
+    const prefix = (i: number) => (watches.length === 1 ? "" : `m${i}_`);
+    const requests = watches.map((w, i) => metricRequest(w.targets, window.sinceMs, window.nowMs, prefix(i)));
+    const alarmNames = watches.map((w) => colorAlarmNames(w.stack, w.service, w.watched));
     const [metrics, alarms] = await Promise.all([
-        // One page: a bake's datapoints (8 series of one per minute, 2 of one) are far below the
+        // One page: a bake's datapoints (8 series of one per minute, 2 of one, per service) are far below the
         // default MaxDatapoints (100,800: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html);
         // further pages only should CloudWatch split the answer.
         awsCall("cloudwatch:GetMetricData", () =>
-            allPages(paginateGetMetricData({ client: clients.cloudwatch }, metricRequest(where.targets, window.sinceMs, window.nowMs))),
+            allPages(
+                paginateGetMetricData(
+                    { client: clients.cloudwatch },
+                    { ...requests[0], MetricDataQueries: requests.flatMap((r) => r.MetricDataQueries ?? []) },
+                ),
+            ),
         ),
         awsCall("cloudwatch:DescribeAlarms", () =>
-            // The colour's exact alarm names (a name prefix would also match service `web-green`'s
-            // alarms); 3 names, and AlarmNames and MaxRecords allow up to 100, so one page holds them:
+            // The colours' exact alarm names (a name prefix would also match service `web-green`'s
+            // alarms); AlarmNames and MaxRecords allow up to 100 (MEMBERS_PER_CALL keeps below), so one page holds them:
             // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html
-            clients.cloudwatch.send(
-                new DescribeAlarmsCommand({ AlarmNames: colorAlarmNames(where.stack, where.service, watched), MaxRecords: 100 }),
-            ),
+            clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.flat(), MaxRecords: 100 })),
         ),
     ]);
     const series = bySeries(metrics);
     const completeBefore = floorMinute(window.nowMs);
-    /** A colour's figures over the bake (the sums of its minutes), or in the minute starting at `at`. */
-    const colorSample = (color: Color, at?: number): ColorSample => {
-        const values = (id: string) => {
-            const points = series.get(`${id}_${color}`) ?? new Map<number, number>();
-            return at === undefined ? [...points.values()] : points.has(at) ? [points.get(at)!] : [];
+    return watches.map((w, i) => {
+        const { watched, baseline } = w;
+        /** A colour's figures over the bake (the sums of its minutes), or in the minute starting at `at`. */
+        const colorSample = (color: Color, at?: number): ColorSample => {
+            const values = (id: string) => {
+                const points = series.get(`${prefix(i)}${id}_${color}`) ?? new Map<number, number>();
+                return at === undefined ? [...points.values()] : points.has(at) ? [points.get(at)!] : [];
+            };
+            const value = (id: string) => values(id).reduce((a, b) => a + b, 0);
+            const p99Values = values(at === undefined ? "p99bake" : "p99");
+            return {
+                color,
+                requests: value("requests"),
+                target5xx: value("target5xx"),
+                connectionErrors: value("connerrors"),
+                // One datapoint; should CloudWatch ever split the window, the slowest part counts.
+                p99: p99Values.length > 0 ? Math.max(...p99Values) : undefined,
+            };
         };
-        const value = (id: string) => values(id).reduce((a, b) => a + b, 0);
-        const p99Values = values(at === undefined ? "p99bake" : "p99");
+        const minutes: MinuteSample[] = [...(series.get(`${prefix(i)}requests_${watched}`)?.keys() ?? [])]
+            .filter((t) => t + MINUTE_MS <= completeBefore)
+            .sort((a, b) => a - b)
+            .map((t) => ({ startMs: t, watched: colorSample(watched, t), baseline: baseline ? colorSample(baseline, t) : undefined }));
+        const mine = new Set(alarmNames[i]);
+        const alarmSamples: AlarmSample[] = (alarms.MetricAlarms ?? [])
+            .filter((a) => mine.has(a.AlarmName ?? ""))
+            .map((a) => ({ name: a.AlarmName ?? "?", state: a.StateValue ?? "INSUFFICIENT_DATA", reason: a.StateReason }));
         return {
-            color,
-            requests: value("requests"),
-            target5xx: value("target5xx"),
-            connectionErrors: value("connerrors"),
-            // One datapoint; should CloudWatch ever split the window, the slowest part counts.
-            p99: p99Values.length > 0 ? Math.max(...p99Values) : undefined,
+            watched: colorSample(watched),
+            baseline: baseline ? colorSample(baseline) : undefined,
+            minutes,
+            alarms: alarmSamples,
         };
-    };
-    const minutes: MinuteSample[] = [...(series.get(`requests_${watched}`)?.keys() ?? [])]
-        .filter((t) => t + MINUTE_MS <= completeBefore)
-        .sort((a, b) => a - b)
-        .map((t) => ({ startMs: t, watched: colorSample(watched, t), baseline: baseline ? colorSample(baseline, t) : undefined }));
-    const alarmSamples: AlarmSample[] = (alarms.MetricAlarms ?? []).map((a) => ({
-        name: a.AlarmName ?? "?",
-        state: a.StateValue ?? "INSUFFICIENT_DATA",
-        reason: a.StateReason,
-    }));
-    return {
-        watched: colorSample(watched),
-        baseline: baseline ? colorSample(baseline) : undefined,
-        minutes,
-        alarms: alarmSamples,
-    };
+    });
 }
 
 /**

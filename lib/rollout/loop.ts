@@ -8,7 +8,7 @@ import { AnalysisSettings, Color, RolloutStep, SwitchyardConfig } from "../model
 import { candidateColor, colorsWithTraffic } from "../traffic";
 import { Sample, Verdict, describeSample, judge } from "./analysis";
 import { ApplyError } from "./apply";
-import { bakeSeconds, rolloutPosition, stepLabel, trafficText } from "./position";
+import { Position, bakeSeconds, rolloutPosition, stepLabel, trafficText } from "./position";
 
 export interface Clock {
     now(): number;
@@ -43,6 +43,37 @@ export interface RolloutEffects {
     readonly signal: AbortSignal;
 }
 
+/** One service of a release as the stack file says now; `name` is set for a train's members (messages name them). */
+export interface Member {
+    readonly name?: string;
+    readonly cfg: SwitchyardConfig;
+}
+
+/** Which colour of a member a poll judges, against which baseline. */
+export interface MemberWatch {
+    readonly member: Member;
+    readonly watched: Color;
+    readonly baseline: Color | undefined;
+}
+
+/**
+ * The effects of a release of several services walked as one (a train, `rollout --train`): the
+ * members are read together, every edit is one write for all of them, and one poll samples them all
+ * (in one batch of AWS calls: lib/aws/analysis.ts readSamples).
+ */
+export interface TrainEffects extends Omit<RolloutEffects, "read" | "sample"> {
+    /** The members in the train's order, from one read of the stack file. */
+    read(): readonly Member[];
+    /** One poll of every member: its samples in the order of `watches`. */
+    sample(watches: readonly MemberWatch[], sinceMs: number): Promise<readonly Sample[]>;
+}
+
+/** What a train is called in messages and walks: its name and `steps` (train.steps). */
+export interface TrainWalk {
+    readonly name: string;
+    readonly steps: readonly RolloutStep[];
+}
+
 /** How a run ended; cli/commands/rollout.ts turns it into words and an exit code. */
 export type Outcome =
     | { readonly kind: "done"; readonly notes: readonly string[] }
@@ -75,8 +106,37 @@ type BakeResult =
     | { readonly kind: "interrupted" };
 
 /** What a rollout edit changes, to notice an edit made by someone else. */
-function releaseState(cfg: SwitchyardConfig): string {
-    return JSON.stringify({ traffic: cfg.traffic, slots: cfg.slots });
+function releaseState(members: readonly Member[]): string {
+    return JSON.stringify(members.map((m) => ({ traffic: m.cfg.traffic, slots: m.cfg.slots })));
+}
+
+/** `api: live blue, canary 10% to green; web: …` (a lone service: its traffic alone). */
+function membersText(members: readonly Member[]): string {
+    return members.map((m) => (m.name ? `${m.name}: ${trafficText(m.cfg)}` : trafficText(m.cfg))).join("; ");
+}
+
+/** `api: ` before a member's words; nothing for a lone service. */
+function named(member: Member, text: string): string {
+    return member.name ? `${member.name}: ${text}` : text;
+}
+
+/**
+ * Where the members are: each one's position (rolloutPosition over `steps`), which must agree:
+ * a train's edits write every member at once, so members at different steps were edited by hand.
+ */
+function membersPosition(members: readonly Member[], steps: readonly RolloutStep[]): Position {
+    const positions = members.map((m) => ({ m, p: rolloutPosition({ ...m.cfg, rollout: { ...m.cfg.rollout, steps } }) }));
+    const refusals = positions.flatMap(({ m, p }) => (p.ok ? [] : [named(m, p.refusal)]));
+    if (refusals.length > 0) return { ok: false, refusal: refusals.join("; ") };
+    const reached = positions.map(({ p }) => (p.ok ? p.reached : -1));
+    if (reached.every((r) => r === reached[0])) return { ok: true, reached: reached[0] };
+    const at = (r: number) => (r < 0 ? "before its first step" : `at step ${r + 1}/${steps.length} (${stepLabel(steps[r])})`);
+    return {
+        ok: false,
+        refusal:
+            `the members are not at the same step: ${positions.map(({ m }, i) => `${m.name} ${at(reached[i])}`).join(", ")}; ` +
+            `bring them to one step with the release tool's --train commands (or roll the train back), then run rollout again`,
+    };
 }
 
 export interface RolloutOptions {
@@ -86,21 +146,44 @@ export interface RolloutOptions {
     readonly continuePastPause?: boolean;
 }
 
+/** One service's rollout: the train walk with one unnamed member and the service's own steps. */
 export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}): Promise<Outcome> {
-    const initial = fx.read();
-    const position = rolloutPosition(initial);
-    if (!position.ok) return { kind: "refused", reason: position.refusal };
-    const steps = initial.rollout.steps;
-    const analysis: AnalysisSettings = {
-        ...initial.rollout.analysis,
-        intervalSeconds: opts.intervalSeconds ?? initial.rollout.analysis.intervalSeconds,
+    const members: TrainEffects = {
+        ...fx,
+        read: () => [{ cfg: fx.read() }],
+        sample: async (watches, sinceMs) => Promise.all(watches.map((w) => fx.sample(w.watched, w.baseline, sinceMs))),
     };
-    const stack = initial.stack;
+    return runMembers(members, undefined, opts);
+}
+
+/**
+ * `rollout --train`: walks train.steps for every member at once (one edit, one apply per step),
+ * watches every member's candidate against its own live colour by its own analysis during each
+ * bake, and rolls every member back on any member's failure, the reason naming the member.
+ */
+export async function runTrain(fx: TrainEffects, train: TrainWalk, opts: RolloutOptions = {}): Promise<Outcome> {
+    return runMembers(fx, train, opts);
+}
+
+async function runMembers(fx: TrainEffects, train: TrainWalk | undefined, opts: RolloutOptions): Promise<Outcome> {
+    const initialMembers = fx.read();
+    const initial = initialMembers[0].cfg;
+    const steps = train?.steps ?? initial.rollout.steps;
+    const position = train ? membersPosition(initialMembers, steps) : rolloutPosition(initial);
+    if (!position.ok) return { kind: "refused", reason: position.refusal };
+    /** Each member's own analysis settings, by its name ("" for a lone service). */
+    const analyses = new Map<string, AnalysisSettings>(
+        initialMembers.map((m) => [
+            m.name ?? "",
+            { ...m.cfg.rollout.analysis, intervalSeconds: opts.intervalSeconds ?? m.cfg.rollout.analysis.intervalSeconds },
+        ]),
+    );
+    const stack = train ? `${initial.stack} train ${train.name}` : initial.stack;
     const total = steps.length;
     const name = (i: number) => `step ${i + 1}/${total} (${stepLabel(steps[i])})`;
     const notes: string[] = [];
     /** Traffic has moved to the candidate (a step, or routes to it): from here on a failure rolls back. */
-    let moved = position.reached >= 0 || colorsWithTraffic(initial).includes(candidateColor(initial));
+    let moved = position.reached >= 0 || initialMembers.some((m) => colorsWithTraffic(m.cfg).includes(candidateColor(m.cfg)));
     /**
      * A pause is a human gate (like Argo Rollouts' indefinite pause, passed only by an explicit
      * promote): only --continue passes it, once. Inferring the approval from the file would let a
@@ -111,18 +194,18 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
      * The routing and slots as rollout last saw or wrote them. Someone else's edit in between (a
      * person's `rollback` during a bake, say) stops the run: its next edit would undo theirs.
      */
-    let expected = releaseState(initial);
+    let expected = releaseState(initialMembers);
     const changedByOthers = (): string | undefined =>
         releaseState(fx.read()) === expected
             ? undefined
-            : `Pulumi.${stack}.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout ` +
+            : `Pulumi.${initial.stack}.yaml was changed by someone else while rollout ran (its traffic or slots are not what rollout ` +
               `last wrote); rollout stopped without touching it: run status to see where the release is`;
 
     /** The last apply that succeeded in this run: its label and the routing it applied. */
     let awsLastTold = NOTHING_APPLIED;
     const fileSays = (): string => {
         try {
-            return trafficText(fx.read());
+            return membersText(fx.read());
         } catch (e) {
             return `nothing readable (${message(e)})`;
         }
@@ -167,7 +250,7 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
         }
         if (fx.signal.aborted) return { kind: "interrupted", step: i, label };
         if (bakeSeconds(step) === 0) return undefined;
-        const baked = await bake(fx, fx.read(), step, analysis, name(i), changedByOthers);
+        const baked = await bake(fx, fx.read(), step, analyses, name(i), changedByOthers);
         if (baked.kind === "interrupted") return { kind: "interrupted", step: i, label };
         if (baked.kind === "superseded") return { kind: "stopped", reason: baked.reason };
         if (baked.kind === "failed") return rollback(baked.reason, name(i));
@@ -233,21 +316,30 @@ export async function runRollout(fx: RolloutEffects, opts: RolloutOptions = {}):
 }
 
 /**
- * Watches one step: a poll at once and then every interval until the bake is over. A failed
- * verdict ends it at once. Too few requests at the end extends the bake once, by up to another
- * bakeSeconds; still too few then passes on alarms alone, with a note saying so.
+ * Watches one step: a poll at once and then every interval (the shortest of the members') until
+ * the bake is over. Each member is judged by its own analysis: the candidate against its live
+ * colour during canaries, the new live colour after the flip. Any member's failed verdict ends it
+ * at once. A member with too few requests at the end extends the bake once, by up to another
+ * bakeSeconds; still too few then passes it on alarms alone, with a note saying so.
  */
 async function bake(
-    fx: RolloutEffects,
-    cfg: SwitchyardConfig,
+    fx: TrainEffects,
+    members: readonly Member[],
     step: RolloutStep,
-    analysis: AnalysisSettings,
+    analyses: ReadonlyMap<string, AnalysisSettings>,
     name: string,
     changedByOthers: () => string | undefined,
 ): Promise<BakeResult> {
-    const flipped = cfg.traffic.previous !== undefined;
-    const watched = flipped ? cfg.traffic.live : candidateColor(cfg);
-    const baseline = flipped ? undefined : cfg.traffic.live;
+    const watches: MemberWatch[] = members.map((member) => {
+        const flipped = member.cfg.traffic.previous !== undefined;
+        return {
+            member,
+            watched: flipped ? member.cfg.traffic.live : candidateColor(member.cfg),
+            baseline: flipped ? undefined : member.cfg.traffic.live,
+        };
+    });
+    const settings = (w: MemberWatch) => analyses.get(w.member.name ?? "")!;
+    const watchedText = watches.map((w) => named(w.member, w.watched)).join(", ");
     const bakeMs = bakeSeconds(step) * 1000;
     const start = fx.clock.now();
     let deadline = start + bakeMs;
@@ -256,39 +348,52 @@ async function bake(
     for (;;) {
         const superseded = changedByOthers();
         if (superseded) return { kind: "superseded", reason: superseded };
-        let verdict: Verdict | undefined;
+        let verdicts: Verdict[] | undefined;
         const elapsed = () => `${clockText(fx.clock.now() - start)}/${clockText(deadline - start)}`;
         try {
-            const sample = await fx.sample(watched, baseline, start);
+            const samples = await fx.sample(watches, start);
             readFailures = 0;
-            verdict = judge(sample, analysis);
-            fx.progress(`${name} ${elapsed()} · ${describeSample(sample, analysis)}`);
+            verdicts = watches.map((w, i) => judge(samples[i], settings(w)));
+            fx.progress(
+                `${name} ${elapsed()} · ${watches.map((w, i) => named(w.member, describeSample(samples[i], settings(w)))).join(" | ")}`,
+            );
         } catch (e) {
             readFailures++;
             fx.progress(`${name} ${elapsed()} · could not read the analysis (${readFailures}/${MAX_READ_FAILURES}): ${message(e)}`);
             if (readFailures >= MAX_READ_FAILURES) {
                 return {
                     kind: "failed",
-                    reason: `${watched} cannot be watched: ${MAX_READ_FAILURES} polls in a row failed to read CloudWatch (${message(e)})`,
+                    reason: `${watchedText} cannot be watched: ${MAX_READ_FAILURES} polls in a row failed to read CloudWatch (${message(e)})`,
                 };
             }
         }
-        if (verdict?.kind === "failed") return { kind: "failed", reason: verdict.reason };
+        const failedAt = verdicts?.findIndex((v) => v.kind === "failed") ?? -1;
+        if (verdicts && failedAt >= 0) {
+            const v = verdicts[failedAt];
+            return { kind: "failed", reason: named(watches[failedAt].member, v.kind === "failed" ? v.reason : "") };
+        }
         const now = fx.clock.now();
-        if (now >= deadline && verdict) {
-            if (verdict.kind === "healthy") return { kind: "passed" };
+        if (now >= deadline && verdicts) {
+            const few = watches.filter((_, i) => verdicts![i].kind !== "healthy");
+            if (few.length === 0) return { kind: "passed" };
             if (extended) {
-                const note = `rates not judged: ${watched} served fewer than minRequests ${analysis.minRequests} requests in ${clockText(now - start)}; passed on alarms alone`;
+                const note = few
+                    .map((w) =>
+                        named(
+                            w.member,
+                            `rates not judged: ${w.watched} served fewer than minRequests ${settings(w).minRequests} requests in ${clockText(now - start)}; passed on alarms alone`,
+                        ),
+                    )
+                    .join("; ");
                 fx.out(`! ${name}: ${note}`);
                 return { kind: "passed", note };
             }
             extended = true;
             deadline = start + 2 * bakeMs;
-            fx.out(
-                `! ${name}: fewer than minRequests ${analysis.minRequests} requests so far; extending the bake by up to ${bakeMs / 1000} s`,
-            );
+            const minRequests = few.map((w) => named(w.member, `minRequests ${settings(w).minRequests}`)).join(", ");
+            fx.out(`! ${name}: fewer than ${minRequests} requests so far; extending the bake by up to ${bakeMs / 1000} s`);
         }
-        const interval = analysis.intervalSeconds * 1000;
+        const interval = Math.min(...watches.map((w) => settings(w).intervalSeconds)) * 1000;
         // The last poll lands on the deadline; a poll that could not read at the deadline is retried an interval later.
         await fx.clock.sleep(now >= deadline ? interval : Math.min(interval, deadline - now), fx.signal);
         if (fx.signal.aborted) return { kind: "interrupted" };
