@@ -120,7 +120,9 @@ describe("rollout fault paths against moto (issue 15)", function () {
         const proxy = await frozenEndpoint({ host: "127.0.0.1", port: Number(new URL(moto.endpoint).port) });
         const saved = process.env.AWS_ENDPOINT_URL;
         process.env.AWS_ENDPOINT_URL = proxy.endpoint;
-        const timeouts: AwsTimeouts = { connectMs: 200, attemptMs: 300, callMs: 500 };
+        // Short enough to keep the test brief, long enough that a loaded 2-core machine (parallel
+        // mocha workers) still answers every call before the freeze within it.
+        const timeouts: AwsTimeouts = { connectMs: 1000, attemptMs: 1500, callMs: 2000 };
         // Frozen when the canary's apply runs: everything before it (finding the ALB, the topics, the lock) answered.
         fs.writeFileSync(path.join(p.dir, "freeze.sh"), `#!/bin/sh\n./record.sh && touch frozen\n`, { mode: 0o755 });
         const watcher = setInterval(() => {
@@ -138,7 +140,7 @@ describe("rollout fault paths against moto (issue 15)", function () {
             assert.deepEqual(trafficIn(p, "01 rollback.yaml"), { live: "blue" });
             assert.match(
                 p.err[0],
-                /^rolled back at step 1\/3 \(canary 10\): green cannot be watched: 3 polls in a row failed to read CloudWatch \(cloudwatch:(GetMetricData|DescribeAlarms) failed \(CallTimeout\): no answer within 0\.5 s \(the endpoint is unreachable or hung\)\)$/,
+                /^rolled back at step 1\/3 \(canary 10\): green cannot be watched: 3 polls in a row failed to read CloudWatch \(cloudwatch:(GetMetricData|DescribeAlarms) failed \(CallTimeout\): no answer within 2 s \(the endpoint is unreachable or hung\)\)$/,
             );
             const pollLines = p.out.filter((l) => / could not read the analysis \(\d\/3\)/.test(l));
             assert.equal(pollLines.length, 3, p.out.join("\n"));
@@ -150,8 +152,8 @@ describe("rollout fault paths against moto (issue 15)", function () {
             const frozenAt = proxy.firstSwallowedAt!;
             const rolledBackAt = fs.statSync(path.join(p.logDir, "01 rollback.yaml")).mtimeMs;
             const ms = rolledBackAt - frozenAt;
-            assert.ok(ms >= 3 * 500 - 50 && ms <= 3 * 500 + 1000, `frozen -> rollback applied: ${ms} ms`);
-            console.log(`      frozen endpoint -> rollback applied: ${Math.round(ms)} ms (call timeout 0.5 s, 3 polls)`);
+            assert.ok(ms >= 3 * 2000 - 50 && ms <= 3 * 2000 + 4000, `frozen -> rollback applied: ${ms} ms`);
+            console.log(`      frozen endpoint -> rollback applied: ${Math.round(ms)} ms (call timeout 2 s, 3 polls)`);
         } finally {
             clearInterval(watcher);
             process.env.AWS_ENDPOINT_URL = saved;
