@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Document, ToStringOptions, isCollection, isMap, isScalar, isSeq, parseDocument, visit } from "yaml";
 import { RawConfig, parseStack } from "../lib/config";
-import { ConfigError } from "../lib/problems";
+import { CoexistenceError, ConfigError } from "../lib/problems";
+import { EXIT } from "./exitCodes";
 import { Edit, listed } from "../lib/release";
 import { CliError } from "./errors";
 
@@ -280,8 +281,12 @@ export function renderValidEdits(
     try {
         parseStack(raw, file.stack);
     } catch (e) {
+        // The co-existence guard's refusal is exit 2 whatever the edit (issue 17): the file is valid, the step is not.
         if (e instanceof ConfigError)
-            throw new CliError(`the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`, invalidExit);
+            throw new CliError(
+                `the change would make ${file.path} invalid, so nothing was written.\n${listed(e)}`,
+                e instanceof CoexistenceError ? EXIT.usage : invalidExit,
+            );
         throw e;
     }
     return text === file.text || sameJson(raw, file.raw) ? { changed: false, text: file.text } : { changed: true, text };

@@ -12,7 +12,7 @@ import { parseAlarms, parseDatabase, parseHttps, parseNetwork, parseTestAccess }
 import { parseRollout } from "./parse/rollout";
 import { parseSlots } from "./parse/slots";
 import { checkTrafficColors, parseTraffic } from "./parse/traffic";
-import { ConfigError, KeyNamespace, Problems, TOP_LEVEL, nestedKeys } from "./problems";
+import { CoexistenceError, ConfigError, KeyNamespace, Problems, TOP_LEVEL, nestedKeys } from "./problems";
 import { ALB_QUOTAS, layoutProblems } from "./ruleLayout";
 import { ServiceSpec, StackSpec } from "./stackSpec";
 import { coexistenceProblems } from "./coexistence";
@@ -82,7 +82,9 @@ export function parseStack(raw: RawConfig, stack: string): StackSpec {
         const spec: StackSpec = { stack, form: "services", edge, services, ...(trains ? { trains } : {}) };
         for (const problem of layoutProblems(spec)) p.add(problem);
         // A requirement on a service whose entry has problems would read as one on a missing service.
-        if (services.length === names.length) for (const problem of coexistenceProblems(spec)) p.add(problem);
+        const guard = services.length === names.length ? coexistenceProblems(spec) : [];
+        if (p.count === 0 && guard.length > 0) throw new CoexistenceError(guard);
+        for (const problem of guard) p.add(problem);
     }
     p.throwIfAny();
     return { stack, form: "services", edge: edge!, services, ...(trains ? { trains } : {}) };
@@ -96,8 +98,10 @@ function singleServiceStack(config: SwitchyardConfig): StackSpec {
         edge: { default: config.service.name, maxRules: ALB_QUOTAS.rulesPerLoadBalancer },
         services: [{ ...config, keyPath: [] }],
     };
-    const problems = [...layoutProblems(spec), ...coexistenceProblems(spec)];
-    if (problems.length > 0) throw new ConfigError(problems);
+    const layout = layoutProblems(spec);
+    const guard = coexistenceProblems(spec);
+    if (layout.length === 0 && guard.length > 0) throw new CoexistenceError(guard);
+    if (layout.length + guard.length > 0) throw new ConfigError([...layout, ...guard]);
     return spec;
 }
 

@@ -18,6 +18,18 @@ export class ConfigError extends Error {
     }
 }
 
+/**
+ * A stack configuration that is valid but for the co-existence guard (invariant 13,
+ * lib/coexistence.ts): builds with traffic that cannot call each other. The release tool answers
+ * an edit that would produce it with exit 2, as issue 17 asks; `pulumi up` sees a ConfigError.
+ */
+export class CoexistenceError extends ConfigError {
+    constructor(problems: readonly string[]) {
+        super(problems);
+        this.name = "CoexistenceError";
+    }
+}
+
 type Obj = Record<string, unknown>;
 
 /**

@@ -313,10 +313,9 @@ describe("co-existence between services (invariant 13, issue 17)", () => {
         });
     });
 
-    // The one writer of stack files validates the edited file with parseStack and refuses an invalid
-    // result as a refusal of the step (cli/stackFile.ts renderValidEdits: exit 1, EXIT.refused),
-    // not as bad input (exit 2, which is for a file invalid before the edit).
-    it("the release tool refuses such a canary (exit 1), in the same words, and writes nothing", async () => {
+    // The one writer of stack files validates the edited file with parseStack; the guard's refusal
+    // is exit 2 (issue 17: "exit 2, nothing written, the same words"; cli/stackFile.ts renderValidEdits).
+    it("the release tool refuses such a canary (exit 2), in the same words, and writes nothing", async () => {
         const text = `config:
   aws:region: eu-west-1
   switchyard:testAccess:
@@ -341,7 +340,7 @@ describe("co-existence between services (invariant 13, issue 17)", () => {
 `;
         const dir = stackDir({ dev: text });
         const r = await run(["canary", "--stack", "dev", "--service", "web", "--percent", "10", "--dir", dir]);
-        assert.equal(r.code, 1, r.out + r.err);
+        assert.equal(r.code, 2, r.out + r.err);
         assert.equal(
             r.err,
             `switchyard: the change would make ${path.join(dir, "Pulumi.dev.yaml")} invalid, so nothing was written.\n` +
