@@ -211,6 +211,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
     editing(program.command("rollout").description("walk the candidate through switchyard:rollout.steps; rolls back by itself"))
         .option("--service <name>", "the service to release (required when the stack has more than one)")
+        .option("--train <name>", "release a train of switchyard:trains: every member at each step, rolled back together")
         .option("--apply <command>", "apply each step with this shell command, not pulumi up (sees SWITCHYARD_STACK, SWITCHYARD_STEP)")
         .option("--commit", "git commit the stack file after each step: switchyard(<stack>): <step>")
         .option("--continue", "a person's approval: go past the first pause step this run reaches")

@@ -6,6 +6,9 @@
  * that service's keys change), optionally committed, then applied (Automation API, or --apply);
  * each bake polls CloudWatch for that service's target groups and alarms (found by their tags and
  * names) and rolls back that service alone on a failed analysis.
+ * `--train NAME` walks a train of `switchyard:trains` instead: every member in one edit
+ * (editTrain) and one apply per step of train.steps, every member watched by its own analysis in
+ * one batch of AWS calls per poll, every member rolled back together; a lock per member.
  * Exit codes (cli/exitCodes.ts): 0 done or paused, 1 rolled back cleanly (or stopped by someone
  * else's edit), 2 refused (nothing changed; also another rollout of the stack running), 3 a
  * person must act (the file and AWS may differ: run sync), 130 interrupted with the file and AWS
@@ -20,21 +23,22 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DIGEST_PATTERN, SwitchyardConfig } from "../../lib/config";
 import * as release from "../../lib/release";
-import { ServiceSpec } from "../../lib/stackSpec";
+import { RolloutStep, Train } from "../../lib/model";
+import { ServiceSpec, serviceNamed } from "../../lib/stackSpec";
 import { candidateColor } from "../../lib/traffic";
 import { ConfigError } from "../../lib/problems";
 import { AWS_TIMEOUTS, AwsTimeouts, cloudwatchClient, dynamodbClient, elbv2Client, snsClient } from "../../lib/aws/clients";
 import { AwsError } from "../../lib/aws/errors";
-import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample } from "../../lib/aws/analysis";
+import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample, readSamples } from "../../lib/aws/analysis";
 import { HeldLock, LOCK_RENEW_SECONDS, LOCK_TABLE, acquireLock, rolloutLockKey } from "../../lib/aws/lock";
 import { publish } from "../../lib/aws/notify";
 import { automationApply, shellApply } from "../../lib/rollout/apply";
-import { Clock, EditRequest, NOTHING_APPLIED, Outcome, RolloutEffects, runRollout } from "../../lib/rollout/loop";
+import { Clock, EditRequest, Member, NOTHING_APPLIED, Outcome, RolloutEffects, runRollout, runTrain } from "../../lib/rollout/loop";
 import { rolloutPosition, stepLabel, trafficText } from "../../lib/rollout/position";
 import { mustActMessage } from "../errors";
 import { EXIT, ExitCode } from "../exitCodes";
 import { CliError, StackFile, loadStackFile } from "../stackFile";
-import { editService, serviceOf } from "../transaction";
+import { editService, editTrain, serviceOf, stackSpecOf, trainOf } from "../transaction";
 import type { Io } from "../io";
 import { contentHashOf } from "./buildContext";
 import { digestFromStackOutput, findPulumi } from "./digest";
@@ -44,6 +48,8 @@ export interface RolloutOptions {
     readonly dir: string;
     /** The service to release; required when the stack has more than one. */
     readonly service?: string;
+    /** A train of `switchyard:trains` to release (every member at once), instead of one service. */
+    readonly train?: string;
     /** A shell command that applies each step instead of the Automation API. */
     readonly apply?: string;
     /** `git commit` the stack file after each edit: `switchyard(<stack>): <step>`. */
@@ -141,7 +147,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
         }
         throw e;
     }
-    const { cfg, targets, topics, lock } = setup;
+    const { cfg, members, topics, locks, train } = setup;
     /** Aborted by the first SIGINT/SIGTERM: stops a bake. */
     const controller = new AbortController();
     /** Aborted by the second: stops the apply under way (its processes). */
@@ -160,16 +166,18 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     const renewal = setInterval(() => {
-        lock.renew().then(
-            (held) => {
-                if (held) return;
-                lines.line(
-                    `! the rollout lock ${LOCK_TABLE}/${lock.key} expired and another run took it; stopping after the current apply or poll`,
-                );
-                controller.abort();
-            },
-            (e: unknown) => lines.line(`! could not renew the rollout lock ${LOCK_TABLE}/${lock.key}: ${(e as Error).message}`),
-        );
+        for (const lock of locks) {
+            lock.renew().then(
+                (held) => {
+                    if (held) return;
+                    lines.line(
+                        `! the rollout lock ${LOCK_TABLE}/${lock.key} expired and another run took it; stopping after the current apply or poll`,
+                    );
+                    controller.abort();
+                },
+                (e: unknown) => lines.line(`! could not renew the rollout lock ${LOCK_TABLE}/${lock.key}: ${(e as Error).message}`),
+            );
+        }
     }, LOCK_RENEW_SECONDS * 1000);
     renewal.unref();
     const clock = deps.clock ?? realClock;
@@ -178,17 +186,18 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
     const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
     const target: EditTarget = { stack: opts.stack, dir: opts.dir, service: cfg.service.name, digest: opts.digest, env: io.env };
+    const targetsOf = new Map(members.map((m) => [m.cfg.service.name, m.targets]));
 
     const fx: RolloutEffects = {
         read: () => readConfig(loadStackFile(opts.dir, opts.stack), cfg.service.name),
         edit: (request) => edit(request, target, say),
         apply: async (label, changed) => {
-            if (changed && opts.commit) commitStackFile(opts.dir, opts.stack, label);
+            if (changed && opts.commit) commitStackFile(opts.dir, opts.stack, train ? `train ${train.name}: ${label}` : label);
             lines.line(`applying ${label}: ${opts.apply !== undefined ? opts.apply : `pulumi up --stack ${opts.stack} (Automation API)`}`);
             await apply(label, stopApply.signal);
         },
         sample: (watched, baseline, sinceMs) =>
-            readSample({ cloudwatch }, { targets, stack: opts.stack, service: cfg.service.name }, watched, baseline, {
+            readSample({ cloudwatch }, { targets: members[0].targets, stack: opts.stack, service: cfg.service.name }, watched, baseline, {
                 sinceMs,
                 nowMs: clock.now(),
             }),
@@ -202,7 +211,7 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
         signal: controller.signal,
     };
     try {
-        if (flipNeedsBuildFirst(cfg, opts)) {
+        if (members.some((m) => flipNeedsBuildFirst(m.cfg, opts, train?.steps))) {
             try {
                 await fx.apply("build", false);
             } catch (e) {
@@ -213,36 +222,64 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
                     fileSays: trafficText(cfg),
                     awsLastTold: NOTHING_APPLIED,
                 };
-                report(outcome, opts, cfg, io);
+                report(outcome, opts, train?.steps ?? cfg.rollout.steps, io);
                 return rolloutExitCode(outcome);
             }
         }
-        const outcome = await runRollout(fx, { intervalSeconds: opts.intervalSeconds, continuePastPause: opts.continue });
+        const runOpts = { intervalSeconds: opts.intervalSeconds, continuePastPause: opts.continue };
+        const outcome = train
+            ? await runTrain(
+                  {
+                      ...fx,
+                      read: () => trainMembers(loadStackFile(opts.dir, opts.stack), train.name),
+                      edit: (request) => editOfTrain(request, { ...target, train: train.name }, say),
+                      sample: (watches, sinceMs) =>
+                          readSamples(
+                              { cloudwatch },
+                              watches.map((w) => ({
+                                  targets: targetsOf.get(w.member.name!)!,
+                                  stack: opts.stack,
+                                  service: w.member.name!,
+                                  watched: w.watched,
+                                  baseline: w.baseline,
+                              })),
+                              { sinceMs, nowMs: clock.now() },
+                          ),
+                  },
+                  train,
+                  runOpts,
+              )
+            : await runRollout(fx, runOpts);
         lines.end();
-        report(outcome, opts, cfg, io);
+        report(outcome, opts, train?.steps ?? cfg.rollout.steps, io);
         return rolloutExitCode(outcome);
     } finally {
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
         clearInterval(renewal);
-        try {
-            await lock.release();
-        } catch (e) {
-            io.err(
-                `! could not release the rollout lock ${LOCK_TABLE}/${lock.key} (${(e as Error).message}); it expires by itself, or delete that item`,
-            );
-        }
+        await releaseLocks(locks, io);
         built.forEach((c) => c.destroy());
     }
 }
 
-interface Setup {
-    readonly cfg: SwitchyardConfig;
-    readonly region: string;
+/** A service rollout watches: its config when the run began and its load balancer's metric dimensions. */
+interface Watched {
+    readonly cfg: ServiceSpec;
     readonly targets: AnalysisTargets;
+}
+
+interface Setup {
+    /** The service released (a train: its first member). */
+    readonly cfg: ServiceSpec;
+    /** The services released: the one service, or the train's members in its order. */
+    readonly members: readonly Watched[];
+    /** Set for `--train`. */
+    readonly train?: Train;
+    readonly region: string;
     readonly topics: readonly string[];
     readonly cloudwatch: CloudWatchClient;
-    readonly lock: HeldLock;
+    /** One per service released, in its order. */
+    readonly locks: readonly HeldLock[];
 }
 
 type Own = <C extends { destroy(): void }>(given: C | undefined, make: () => C) => C;
@@ -253,41 +290,102 @@ type Own = <C extends { destroy(): void }>(given: C | undefined, make: () => C) 
  */
 async function prepare(opts: RolloutOptions, deps: RolloutDeps, env: NodeJS.ProcessEnv, own: Own, timeouts: AwsTimeouts): Promise<Setup> {
     const file = loadStackFile(opts.dir, opts.stack);
-    const cfg = readConfig(file, opts.service);
-    const position = rolloutPosition(cfg);
-    if (!position.ok) throw new CliError(position.refusal, 2);
+    let train: Train | undefined;
+    let services: ServiceSpec[];
+    if (opts.train !== undefined) {
+        if (opts.service !== undefined) {
+            throw new CliError(`--service and --train: rollout releases one service or one train; give one of them`, EXIT.usage);
+        }
+        if (opts.digest !== undefined) {
+            throw new CliError(
+                `--digest pins one candidate build, but --train ${opts.train} releases several services; remove --digest ` +
+                    `(each member's build is pinned to the digest pulumi stack output images says it pushed)`,
+                EXIT.usage,
+            );
+        }
+        const spec = stackSpecOf(file);
+        train = trainOf(spec, opts.train);
+        services = train.services.map((name) => serviceNamed(spec, name)!); // parseStack checked every member is a service
+    } else {
+        services = [readConfig(file, opts.service)];
+    }
+    for (const cfg of services) {
+        const position = rolloutPosition(train ? { ...cfg, rollout: { ...cfg.rollout, steps: train.steps } } : cfg);
+        if (!position.ok) throw new CliError(train ? `${cfg.service.name}: ${position.refusal}` : position.refusal, 2);
+    }
     if (opts.commit) requireGit(opts.dir);
-    checkFlipDigest(cfg, opts, env);
+    for (const cfg of services) checkFlipDigest(cfg, opts, env);
     const fileRegion = file.doc.getIn(["config", "aws:region"]);
     const region = (typeof fileRegion === "string" && fileRegion) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
     if (!region) throw new CliError(`no AWS region: set aws:region in ${file.path} or AWS_REGION`, 2);
     const elbv2 = own(deps.elbv2, () => elbv2Client(region, timeouts));
-    const targets = await findAnalysisTargets({ stack: opts.stack, service: cfg.service.name, region, client: elbv2 });
-    if (!targets) {
-        throw new CliError(
-            `no load balancer is tagged switchyard:stack=${opts.stack} switchyard:service=${cfg.service.name} in ${region}; ` +
-                `run pulumi up --stack ${opts.stack} first, so there is something to watch`,
-            2,
-        );
-    }
     const cloudwatch = own(deps.cloudwatch, () => cloudwatchClient(region, timeouts));
-    const fromAlarms = await alarmTopics(cloudwatch, opts.stack, cfg.service.name);
-    const topics = [...new Set([...(cfg.alarms.snsTopicArn ? [cfg.alarms.snsTopicArn] : []), ...fromAlarms])];
+    const members: Watched[] = [];
+    const topics = new Set<string>();
+    for (const cfg of services) {
+        const name = cfg.service.name;
+        const targets = await findAnalysisTargets({ stack: opts.stack, service: name, region, client: elbv2 });
+        if (!targets) {
+            throw new CliError(
+                `no load balancer is tagged switchyard:stack=${opts.stack} switchyard:service=${name} in ${region}; ` +
+                    `run pulumi up --stack ${opts.stack} first, so there is something to watch`,
+                2,
+            );
+        }
+        members.push({ cfg, targets });
+        if (cfg.alarms.snsTopicArn) topics.add(cfg.alarms.snsTopicArn);
+        for (const topic of await alarmTopics(cloudwatch, opts.stack, name)) topics.add(topic);
+    }
     const dynamodb = own(deps.dynamodb, () => dynamodbClient(region, timeouts));
-    const key = rolloutLockKey(opts.stack, cfg.service.name);
-    const acquired = await acquireLock(dynamodb, key, lockOwner(env));
-    if (!acquired.ok) {
+    const locks = await acquireLocks(dynamodb, opts.stack, services, lockOwner(env), region);
+    return { cfg: services[0], members, train, region, topics: [...topics], cloudwatch, locks };
+}
+
+/**
+ * The rollout lock of every service released, in order: a train takes its members' own locks
+ * (the keys `rollout --service <member>` takes), so a run of either kind keeps the other out.
+ * All or none: when one is held by another run, those taken are released and the run is refused.
+ */
+async function acquireLocks(
+    dynamodb: DynamoDBClient,
+    stack: string,
+    services: readonly ServiceSpec[],
+    owner: string,
+    region: string,
+): Promise<HeldLock[]> {
+    const held: HeldLock[] = [];
+    for (const cfg of services) {
+        const service = cfg.service.name;
+        const key = rolloutLockKey(stack, service);
+        const acquired = await acquireLock(dynamodb, key, owner);
+        if (acquired.ok) {
+            held.push(acquired.lock);
+            continue;
+        }
+        await Promise.allSettled(held.map((l) => l.release()));
         const holder = acquired.holder;
         throw new CliError(
             holder
-                ? `another rollout of stack ${opts.stack} (service ${cfg.service.name}) is running: ${holder.owner}, since ${holder.since} ` +
+                ? `another rollout of stack ${stack} (service ${service}) is running: ${holder.owner}, since ${holder.since} ` +
                       `(lock ${LOCK_TABLE}/${key} in ${region}, expires ${holder.expires} unless that run renews it); ` +
                       `wait for it to end, or stop it; a run that died frees the lock when it expires`
-                : `another rollout of stack ${opts.stack} (service ${cfg.service.name}) held the lock ${LOCK_TABLE}/${key} a moment ago and has just released it; run rollout again`,
+                : `another rollout of stack ${stack} (service ${service}) held the lock ${LOCK_TABLE}/${key} a moment ago and has just released it; run rollout again`,
             EXIT.usage,
         );
     }
-    return { cfg, region, targets, topics, cloudwatch, lock: acquired.lock };
+    return held;
+}
+
+async function releaseLocks(locks: readonly HeldLock[], io: Io): Promise<void> {
+    for (const lock of locks) {
+        try {
+            await lock.release();
+        } catch (e) {
+            io.err(
+                `! could not release the rollout lock ${LOCK_TABLE}/${lock.key} (${(e as Error).message}); it expires by itself, or delete that item`,
+            );
+        }
+    }
 }
 
 /**
@@ -323,11 +421,18 @@ function checkFlipDigest(cfg: SwitchyardConfig, opts: RolloutOptions, env: NodeJ
  * left before it): the file is applied first, so the build is pushed and the digest read at the
  * flip is this build's.
  */
-function flipNeedsBuildFirst(cfg: SwitchyardConfig, opts: RolloutOptions): boolean {
+function flipNeedsBuildFirst(cfg: SwitchyardConfig, opts: RolloutOptions, trainSteps?: readonly RolloutStep[]): boolean {
     if (opts.digest !== undefined || cfg.traffic.previous || cfg.slots[candidateColor(cfg)]?.kind !== "build") return false;
-    const position = rolloutPosition(cfg);
+    const steps = trainSteps ?? cfg.rollout.steps;
+    const position = rolloutPosition({ ...cfg, rollout: { ...cfg.rollout, steps } });
     if (!position.ok || position.reached >= 0) return false; // a resumed run re-applies the step it is at first
-    return cfg.rollout.steps.find((s) => s.kind !== "pause")?.kind === "flip";
+    return steps.find((s) => s.kind !== "pause")?.kind === "flip";
+}
+
+/** The train's members as the file says now, in its order. */
+function trainMembers(file: StackFile, train: string): (Member & { readonly name: string })[] {
+    const spec = stackSpecOf(file);
+    return trainOf(spec, train).services.map((name) => ({ name, cfg: serviceNamed(spec, name)! }));
 }
 
 /** The service `--service` names (the only one when not given) as the file says now; exit 2 otherwise. */
@@ -352,17 +457,49 @@ function edit(request: EditRequest, target: EditTarget, io: Io): ReturnType<Roll
     try {
         const flipArgs = request.kind === "flip" ? pinArgs(target) : undefined;
         const result = editService({ dir: target.dir, stack: target.stack, service: target.service, command: "rollout" }, (cfg) =>
-            request.kind === "canary"
-                ? release.canary(cfg, { percent: request.percent })
-                : request.kind === "flip"
-                  ? release.flip(cfg, flipArgs)
-                  : request.kind === "finish"
-                    ? release.finish(cfg)
-                    : release.rollback(cfg),
+            releaseStep(request, cfg, flipArgs),
         );
         if (result.changed) io.out(result.summary);
         else if (result.already) io.out(`already so: ${result.summary}; ${result.path} unchanged`);
         else io.out(`${result.path} unchanged: it already says that. ${result.summary}`);
+        return { ok: true, changed: result.changed };
+    } catch (e) {
+        if (e instanceof CliError || e instanceof ConfigError) return { ok: false, refusal: e.message };
+        throw e;
+    }
+}
+
+/** The release step of lib/release.ts a rollout edit is. */
+function releaseStep(request: EditRequest, cfg: SwitchyardConfig, flipArgs: release.PinArgs | undefined): release.StepResult {
+    return request.kind === "canary"
+        ? release.canary(cfg, { percent: request.percent })
+        : request.kind === "flip"
+          ? release.flip(cfg, flipArgs)
+          : request.kind === "finish"
+            ? release.finish(cfg)
+            : release.rollback(cfg);
+}
+
+/**
+ * A train's edit: every member's release step in one write (editTrain: all or nothing, the
+ * co-existence guard judging the train's final state). A flip pins each member's candidate build
+ * as a service's flip does (pinArgs, read before the file's lock is taken).
+ */
+function editOfTrain(request: EditRequest, target: EditTarget & { readonly train: string }, io: Io): ReturnType<RolloutEffects["edit"]> {
+    try {
+        const flipArgs =
+            request.kind === "flip"
+                ? new Map(
+                      trainMembers(loadStackFile(target.dir, target.stack), target.train).map((m) => [
+                          m.name,
+                          pinArgs({ ...target, service: m.name }),
+                      ]),
+                  )
+                : undefined;
+        const result = editTrain({ dir: target.dir, stack: target.stack, train: target.train }, (member) =>
+            releaseStep(request, member, flipArgs?.get(member.service.name)),
+        );
+        io.out(result.changed ? result.summary : `${result.path} unchanged: it already says that. ${result.summary}`);
         return { ok: true, changed: result.changed };
     } catch (e) {
         if (e instanceof CliError || e instanceof ConfigError) return { ok: false, refusal: e.message };
@@ -409,18 +546,19 @@ function commitStackFile(dir: string, stack: string, label: string): void {
 }
 
 /** The closing lines: what happened, and what to run next. */
-function report(outcome: Outcome, opts: RolloutOptions, cfg: SwitchyardConfig, io: Io): void {
+function report(outcome: Outcome, opts: RolloutOptions, steps: readonly RolloutStep[], io: Io): void {
     const stack = opts.stack;
-    const again = `npm run switchyard -- rollout --stack ${stack}`;
-    const undo = `npm run switchyard -- rollback --stack ${stack}, then pulumi up --stack ${stack}`;
+    const which = opts.train !== undefined ? ` --train ${opts.train}` : opts.service !== undefined ? ` --service ${opts.service}` : "";
+    const again = `npm run switchyard -- rollout --stack ${stack}${which}`;
+    const undo = `npm run switchyard -- rollback --stack ${stack}${which}, then pulumi up --stack ${stack}`;
     switch (outcome.kind) {
         case "done":
-            io.out(`rollout done: ${cfg.rollout.steps.map(stepLabel).join(", ")}`);
+            io.out(`rollout done: ${steps.map(stepLabel).join(", ")}`);
             for (const note of outcome.notes) io.out(`note: ${note}`);
             return;
         case "paused":
             io.out(
-                `paused at step ${outcome.step + 1}/${cfg.rollout.steps.length}${outcome.after ? ` after ${outcome.after}` : ""}. ` +
+                `paused at step ${outcome.step + 1}/${steps.length}${outcome.after ? ` after ${outcome.after}` : ""}. ` +
                     `To continue: ${again} --continue (${outcome.after ? `it applies and bakes ${outcome.after} again, then goes past the pause` : "it goes past the pause"}). To roll back: ${undo}`,
             );
             return;
@@ -438,7 +576,7 @@ function report(outcome: Outcome, opts: RolloutOptions, cfg: SwitchyardConfig, i
             return;
         case "interrupted":
             io.err(
-                `interrupted at step ${outcome.step + 1}/${cfg.rollout.steps.length} (${outcome.label}); Pulumi.${stack}.yaml says ${outcome.label} and is consistent. ` +
+                `interrupted at step ${outcome.step + 1}/${steps.length} (${outcome.label}); Pulumi.${stack}.yaml says ${outcome.label} and is consistent. ` +
                     `To continue: ${again} (it applies ${outcome.label} again and bakes it from the start). To roll back: ${undo}`,
             );
             return;
