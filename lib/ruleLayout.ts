@@ -19,7 +19,7 @@
  * - Per-rule condition limits: lib/parse/albRules.ts.
  */
 import { Route } from "./model";
-import { RuleCondition, SourcedCondition, routeConditions, ruleLimitProblems, valuesCover } from "./parse/albRules";
+import { RuleCondition, SourcedCondition, patternCovers, routeConditions, ruleLimitProblems, valuesCover } from "./parse/albRules";
 import { MAX_ROUTE_PRIORITY } from "./parse/traffic";
 import { ServiceMatch, ServiceSpec, StackSpec, isDefaultService } from "./stackSpec";
 import { fleetColors } from "./traffic";
@@ -149,7 +149,41 @@ export function layoutProblems(spec: StackSpec): string[] {
         ...coverProblems(spec),
         ...quotaProblems(spec, rules),
         ...ruleConditionProblems(spec, rules),
+        ...probeProblems(spec),
     ];
+}
+
+/**
+ * The health gate's probe (`service.gateProbePath`) requests `<scheme>://<load balancer DNS
+ * name>:<test port><path>` (components/blueGreenService.ts). On a shared edge a service other
+ * than the default gets its candidate on the test listener only through its test rule, whose
+ * conditions are its match: the probe's Host header is the load balancer's own name, so a match
+ * on hosts never sees it, and its path must be one the match's paths take. Otherwise the probe
+ * reaches the test listener's default action (another service's candidate, or the fixed 404) and
+ * the gate judges the wrong build or times out on every canary.
+ */
+function probeProblems(spec: StackSpec): string[] {
+    if (spec.form === "single") return [];
+    return spec.services.flatMap((service) => {
+        const path = service.service.gateProbePath;
+        if (path === undefined || isDefaultService(spec, service) || !service.match) return [];
+        const key = `switchyard:services.${service.service.name}`;
+        if (service.match.hosts.length > 0) {
+            return [
+                `${key}.service.gateProbePath cannot be used with ${key}.match.hosts: the probe's Host is the load balancer's ` +
+                    `own name, which the test rule's host condition never matches; remove gateProbePath (the gate still waits ` +
+                    `for healthy targets and quiet alarms) or match this service by paths only`,
+            ];
+        }
+        if (!service.match.paths.some((pattern) => patternCovers(pattern, path, false))) {
+            return [
+                `${key}.service.gateProbePath ${path} is not taken by ${key}.match.paths (${service.match.paths.join(", ")}): ` +
+                    `the probe would reach another service's candidate or the 404; use a path the match takes, e.g. ` +
+                    `${service.match.paths[0].replace(/\*$/, "")}healthz`,
+            ];
+        }
+        return [];
+    });
 }
 
 /**

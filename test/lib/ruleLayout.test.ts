@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import { parseConfig, parseStack } from "../../lib/config";
+import { RawConfig, parseConfig, parseStack } from "../../lib/config";
 import { routeConditions } from "../../lib/parse/albRules";
 import { ConfigError } from "../../lib/problems";
 import { PlannedRule, ruleLayout, rulesOf } from "../../lib/ruleLayout";
@@ -311,5 +311,42 @@ describe("rule layout (issue 16)", () => {
             ),
             { numRuns: 150 },
         );
+    });
+});
+
+// The probe requests the load balancer's own name on the test listener
+// (components/blueGreenService.ts); on a shared edge a service's candidate is reached only through
+// its test rule, whose conditions are its match (lib/ruleLayout.ts).
+describe("the health gate's probe on a shared edge", () => {
+    const withProbe = (match: Record<string, unknown>, probe: string) => {
+        const raw = servicesRaw();
+        raw.services.api.match = match;
+        raw.services.api.service = { ...raw.services.api.service, gateProbePath: probe };
+        return raw;
+    };
+
+    it("refuses a probe for a service matched by hosts: the probe's Host never matches", () => {
+        assert.throws(
+            () => parseStack(withProbe({ hosts: ["api.example.com"], priority: 100 }, "/healthz") as RawConfig, "dev"),
+            (e: ConfigError) =>
+                e.problems.includes(
+                    "switchyard:services.api.service.gateProbePath cannot be used with switchyard:services.api.match.hosts: the probe's " +
+                        "Host is the load balancer's own name, which the test rule's host condition never matches; remove gateProbePath " +
+                        "(the gate still waits for healthy targets and quiet alarms) or match this service by paths only",
+                ),
+        );
+    });
+
+    it("refuses a probe path the match's paths do not take, and accepts one they do", () => {
+        assert.throws(
+            () => parseStack(withProbe({ paths: ["/api/*"], priority: 100 }, "/healthz") as RawConfig, "dev"),
+            (e: ConfigError) =>
+                e.problems.includes(
+                    "switchyard:services.api.service.gateProbePath /healthz is not taken by switchyard:services.api.match.paths " +
+                        "(/api/*): the probe would reach another service's candidate or the 404; use a path the match takes, e.g. /api/healthz",
+                ),
+        );
+        const spec = parseStack(withProbe({ paths: ["/api/*"], priority: 100 }, "/api/healthz") as RawConfig, "dev");
+        assert.equal(spec.services.find((s) => s.service.name === "api")!.service.gateProbePath, "/api/healthz");
     });
 });
