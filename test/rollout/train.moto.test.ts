@@ -21,9 +21,11 @@ import {
     PutMetricDataCommand,
     SetAlarmStateCommand,
 } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { parse } from "yaml";
 import { rolloutCommand } from "../../cli/commands/rollout";
 import { arnDimension } from "../../lib/aws/analysis";
+import { LOCK_TABLE, acquireLock, rolloutLockKey } from "../../lib/aws/lock";
 import { Color } from "../../lib/config";
 import { Clock } from "../../lib/rollout/loop";
 import { useMoto } from "../helpers/moto";
@@ -329,5 +331,23 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
         ]);
         assert.deepEqual(applied(h), []);
         assert.equal(fileText(h), stack);
+    });
+
+    it("is kept out by a running rollout --service web (its member's lock), and releases the lock it took (exit 2)", async () => {
+        const h = await harness();
+        const dynamodb = new DynamoDBClient({});
+        const other = await acquireLock(dynamodb, rolloutLockKey("dev", "web"), "someone@elsewhere (pid 1)");
+        assert.ok(other.ok);
+        const code = await run(h);
+        assert.equal(code, 2, [...h.out, ...h.err].join("\n"));
+        assert.match(
+            h.err[0],
+            /^switchyard: rollout refused, nothing changed: another rollout of stack dev \(service web\) is running: someone@elsewhere \(pid 1\), since /,
+        );
+        assert.deepEqual(applied(h), []);
+        // api's lock, taken before web's was refused, is released.
+        const api = await dynamodb.send(new GetItemCommand({ TableName: LOCK_TABLE, Key: { lock: { S: rolloutLockKey("dev", "api") } } }));
+        assert.equal(api.Item, undefined);
+        await other.lock.release();
     });
 });
