@@ -588,6 +588,33 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.notEqual(missing.status, 0, "without SWITCHYARD_STACK/STEP the script refuses");
         });
 
+        // Another update in progress is pulumi's refusal, not a failed step: exit 75 (EX_TEMPFAIL),
+        // which rollout and sync wait out (lib/rollout/apply.ts). The texts are the ones
+        // @pulumi/pulumi's Automation API matches (automation/errors.js).
+        for (const [backend, text] of [
+            ["Pulumi Cloud", "error: [409] Conflict: Another update is currently in progress."],
+            ["a DIY backend", "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end"],
+        ]) {
+            it(`rollout-step.sh exits 75 when pulumi says another update is in progress (${backend}), 1 on any other failure`, () => {
+                const { work } = repoWithRemote();
+                const bin = path.join(tmp, `bin-${backend.length}`);
+                mkdirSync(bin);
+                writeFileSync(path.join(bin, "npm"), "#!/bin/sh\nexit 0\n");
+                chmodSync(path.join(bin, "npm"), 0o755);
+                const run = (says: string) => {
+                    writeFileSync(path.join(bin, "pulumi"), `#!/bin/sh\necho "${says}" >&2\nexit 255\n`);
+                    chmodSync(path.join(bin, "pulumi"), 0o755);
+                    return spawnSync(path.join(scriptsDir, "rollout-step.sh"), [], {
+                        cwd: work,
+                        encoding: "utf8",
+                        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SWITCHYARD_STACK: "dev", SWITCHYARD_STEP: "canary 10" },
+                    });
+                };
+                assert.equal(run(text).status, 75);
+                assert.equal(run("error: update failed").status, 1);
+            });
+        }
+
         describe("smoke.sh", () => {
             let server: Server;
             let url: string;

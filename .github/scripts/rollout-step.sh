@@ -20,6 +20,17 @@ step="${SWITCHYARD_STEP:?run me as: switchyard rollout --apply $0}"
 # sync refreshes too (as its Automation API apply does): it follows an apply that failed or was killed.
 refresh=()
 if [ "$step" = finish ] || [ "$step" = sync ]; then refresh=(--refresh); fi
-pulumi up --yes --skip-preview "${refresh[@]}" --stack "$stack" --message "switchyard rollout: $step"
+# Another update of the stack in progress (another service's rollout step, a person's pulumi up)
+# is exit 75, which rollout and sync wait out and retry (lib/rollout/apply.ts CONCURRENT_UPDATE_EXIT)
+# instead of reading it as a failed step. The texts are pulumi's own, as its Automation API matches
+# them (@pulumi/pulumi automation/errors.js: the Pulumi Cloud 409 and the DIY backend's lock).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! pulumi up --yes --skip-preview "${refresh[@]}" --stack "$stack" --message "switchyard rollout: $step" 2>&1 | tee "$log"; then
+  if grep -qF -e "[409] Conflict: Another update is currently in progress." -e "the stack is currently locked by" "$log"; then
+    exit 75
+  fi
+  exit 1
+fi
 # The step counts only when AWS now says what the file says (weights, test listener, health).
 npm run switchyard -- verify --stack "$stack"

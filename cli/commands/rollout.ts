@@ -32,7 +32,7 @@ import { AwsError } from "../../lib/aws/errors";
 import { AnalysisTargets, alarmTopics, findAnalysisTargets, readSample, readSamples } from "../../lib/aws/analysis";
 import { HeldLock, LOCK_RENEW_SECONDS, LOCK_TABLE, acquireLock, rolloutLockKey } from "../../lib/aws/lock";
 import { publish } from "../../lib/aws/notify";
-import { automationApply, shellApply } from "../../lib/rollout/apply";
+import { automationApply, shellApply, waitingOutConcurrentUpdates } from "../../lib/rollout/apply";
 import { Clock, EditRequest, Member, NOTHING_APPLIED, Outcome, RolloutEffects, runRollout, runTrain } from "../../lib/rollout/loop";
 import { rolloutPosition, stepLabel, trafficText } from "../../lib/rollout/position";
 import { mustActMessage } from "../errors";
@@ -184,7 +184,9 @@ export async function rolloutCommand(opts: RolloutOptions, io: Io, deps: Rollout
     const cloudwatch = setup.cloudwatch;
     const sns = topics.length > 0 ? own(deps.sns, () => snsClient(setup.region, timeouts)) : undefined;
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: lines.line };
-    const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
+    const apply = waitingOutConcurrentUpdates(opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts), {
+        out: applyOpts.out,
+    });
     const target: EditTarget = { stack: opts.stack, dir: opts.dir, service: cfg.service.name, digest: opts.digest, env: io.env };
     const targetsOf = new Map(members.map((m) => [m.cfg.service.name, m.targets]));
 

@@ -12,7 +12,7 @@
 import { parseStack } from "../../lib/config";
 import { StackSpec } from "../../lib/stackSpec";
 import { ConfigError } from "../../lib/problems";
-import { ApplyError, automationApply, shellApply } from "../../lib/rollout/apply";
+import { ApplyError, automationApply, shellApply, waitingOutConcurrentUpdates } from "../../lib/rollout/apply";
 import { trafficText } from "../../lib/rollout/position";
 import { mustActMessage } from "../errors";
 import { EXIT, ExitCode } from "../exitCodes";
@@ -39,7 +39,9 @@ export async function syncCommand(opts: SyncOptions, io: Io): Promise<ExitCode> 
         throw e;
     }
     const applyOpts = { stack: opts.stack, dir: opts.dir, env: io.env, out: io.out };
-    const apply = opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts);
+    const apply = waitingOutConcurrentUpdates(opts.apply !== undefined ? shellApply(opts.apply, applyOpts) : automationApply(applyOpts), {
+        out: applyOpts.out,
+    });
     // As in rollout: the first interrupt lets the apply finish, the second stops it.
     const stop = new AbortController();
     let signals = 0;

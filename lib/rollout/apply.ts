@@ -26,6 +26,13 @@ export class ApplyError extends Error {
     }
 }
 
+/**
+ * The exit code an `--apply` command uses to say "the Pulumi backend refused: another update of the
+ * stack is in progress" (EX_TEMPFAIL, sysexits.h): rollout and sync then wait and try again
+ * (`waitingOutConcurrentUpdates`). .github/scripts/rollout-step.sh maps pulumi's own refusal to it.
+ */
+export const CONCURRENT_UPDATE_EXIT = 75;
+
 /** Milliseconds a stopped --apply command's process group gets after SIGTERM before SIGKILL. */
 export const STOP_GRACE_MS = 5000;
 
@@ -90,6 +97,8 @@ export function shellApply(command: string, opts: ApplyOptions): Apply {
                 flushErr(undefined);
                 if (stopped) reject(new ApplyError(`--apply "${command}" was stopped (SIGTERM to its process group)`, "stopped"));
                 else if (code === 0) resolve();
+                else if (code === CONCURRENT_UPDATE_EXIT)
+                    reject(new ApplyError(`--apply "${command}": another update of the stack is in progress (exit ${code})`, "concurrent"));
                 else
                     reject(
                         new ApplyError(`--apply "${command}" ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`, "failed"),
@@ -186,4 +195,48 @@ function errorLines(e: unknown): string {
     const errors = lines.filter((l) => /^error:/i.test(l));
     const shown = (errors.length > 0 ? errors : lines.slice(0, 4)).join(" | ");
     return shown.length > 600 ? `${shown.slice(0, 597)}...` : shown;
+}
+
+/**
+ * Applies again while the backend refuses because another update of the stack is in progress:
+ * one stack holds many services, each service's rollout has its own lock, and every step is a
+ * `pulumi up` of the whole stack, so two services' rollouts meet at the backend's stack lock. The
+ * other update ends within minutes; refusing at once would leave a step (or a rollback) unapplied.
+ * Waits 5 s, doubling up to 60 s, for at most `maxWaitMs`; then the refusal stands (a person must
+ * act). A stop (second Ctrl-C) ends the wait at once.
+ */
+export function waitingOutConcurrentUpdates(
+    apply: Apply,
+    opts: {
+        readonly out: (line: string) => void;
+        readonly maxWaitMs?: number;
+        readonly sleep?: (ms: number, stop?: AbortSignal) => Promise<void>;
+        readonly now?: () => number;
+    },
+): Apply {
+    const maxWaitMs = opts.maxWaitMs ?? 15 * 60 * 1000;
+    const now = opts.now ?? Date.now;
+    const sleep = opts.sleep ?? abortableSleep;
+    return async (label, stop) => {
+        const start = now();
+        for (let delay = 5000; ; delay = Math.min(delay * 2, 60000)) {
+            try {
+                return await apply(label, stop);
+            } catch (e) {
+                if (!(e instanceof ApplyError) || e.kind !== "concurrent" || stop?.aborted) throw e;
+                const waited = now() - start;
+                if (waited + delay > maxWaitMs) throw e;
+                opts.out(`${label}: another update of the stack is in progress; applying again in ${delay / 1000} s`);
+                await sleep(delay, stop);
+                if (stop?.aborted) throw new ApplyError(`${label}: stopped while waiting for another update to end`, "stopped");
+            }
+        }
+    };
+}
+
+function abortableSleep(ms: number, stop?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        stop?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
 }
