@@ -1,5 +1,6 @@
 /** `plan` output: plain text for a terminal, Markdown for a pull-request comment, JSON for tools. Pure. */
 import { capacityLines } from "./capacity";
+import { callsText, hasCalls } from "./calls";
 import { ResourceChange } from "./diff";
 import { Plan } from "./plan";
 import { StackPlan } from "./services";
@@ -100,6 +101,7 @@ export function stackPlanText(plan: StackPlan): string[] {
     for (const { service, plan: p } of plan.services) out.push("", `== service ${service} ==`, ...planText(p).slice(1));
     out.push("", `== shared (edge) ==`, `Resources: ${countsOf(plan.shared)}`);
     for (const [component, rs] of byComponent(plan.shared)) out.push(`  ${component}`, ...rs.map((r) => `    ${resourceLine(r)}`));
+    if (hasCalls(plan.calls)) out.push("", ...callsText(plan.calls));
     return out;
 }
 
@@ -108,6 +110,7 @@ export function stackPlanMarkdown(plan: StackPlan): string[] {
     for (const { plan: p } of plan.services) out.push("", ...planMarkdown(p).slice(0, -2));
     out.push("", `**Shared (edge)** (${countsOf(plan.shared)})`, "");
     for (const [component, rs] of byComponent(plan.shared)) out.push(`- \`${component}\``, ...rs.map((r) => `  - \`${resourceLine(r)}\``));
+    if (hasCalls(plan.calls)) out.push("", "```", ...callsText(plan.calls), "```");
     out.push("", `<sub>Evaluated offline with Pulumi's mocks against ${plan.base}; no AWS credentials were used.</sub>`);
     return out;
 }
@@ -125,6 +128,7 @@ export function stackPlanJson(plan: StackPlan): Record<string, unknown> {
             change: r.change,
             properties: r.properties,
         })),
+        ...(hasCalls(plan.calls) ? { calls: plan.calls } : {}),
     };
 }
 

@@ -10,6 +10,7 @@ import type { Recorded } from "../program/mocks";
 import { SwitchyardConfig } from "../model";
 import { ServiceSpec, StackSpec, serviceNamed } from "../stackSpec";
 import { ResourceChange, diffEvaluations, readingOrder } from "./diff";
+import { Calls, callsOf } from "./calls";
 import { Plan, buildPlan } from "./plan";
 
 /** One side of the change for a whole stack. */
@@ -41,6 +42,8 @@ export interface StackPlan {
     readonly services: readonly ServicePlan[];
     /** Changes of resources no service owns: the shared edge, and the services the change removes. */
     readonly shared: readonly ResourceChange[];
+    /** Which builds call which, before and after, and whether each pair is compatible. */
+    readonly calls: Calls;
 }
 
 const PREFIX = "switchyard:";
@@ -74,6 +77,7 @@ export function buildStackPlan(input: StackPlanInput): StackPlan {
         base: input.baseLabel,
         services,
         shared: changes.filter((c) => !serviceNames.has(ownerOfChange(c))),
+        calls: callsOf(before?.spec, after.spec),
     };
 }
 
