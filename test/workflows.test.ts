@@ -708,6 +708,35 @@ describe("GitHub Actions pipeline (.github/)", function () {
             assert.match(none, /^live=$/m);
             assert.match(none, /^candidate_image=$/m);
         });
+
+        // The services form exports each service's outputs under services.<name> (program.ts, index.ts).
+        it("stack-facts.sh reads the one service of a services-form stack, and stops with one line on several", () => {
+            const bin = path.join(tmp, "bin-services");
+            mkdirSync(bin);
+            const service = (live: string, image: string) => ({ liveColor: live, testUrl: null, images: { blue: image, green: null } });
+            const outputs = (services: Record<string, unknown>) =>
+                writeFileSync(
+                    path.join(bin, "pulumi"),
+                    `#!/usr/bin/env bash\necho '${JSON.stringify({ productionUrl: "http://p", services })}'\n`,
+                );
+            const facts = () =>
+                spawnSync(path.join(scriptsDir, "stack-facts.sh"), ["dev"], {
+                    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+                    encoding: "utf8",
+                });
+            outputs({ web: service("blue", "w@sha256:aa") });
+            chmodSync(path.join(bin, "pulumi"), 0o755);
+            assert.match(facts().stdout, /^live_image=w@sha256:aa$/m);
+            outputs({ web: service("blue", "w@sha256:aa"), api: service("blue", "a@sha256:bb") });
+            const many = facts();
+            assert.equal(many.status, 2);
+            assert.equal(
+                many.stderr.trim(),
+                "::error::stack dev holds services web, api: this pipeline releases a stack of one service; " +
+                    "release each with the release tool and --service (docs/release-tool.md)",
+            );
+            assert.equal(many.stdout, "");
+        });
     });
 });
 

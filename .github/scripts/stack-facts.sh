@@ -2,6 +2,9 @@
 # Print the stack outputs the pipeline branches on, as name=value lines for $GITHUB_OUTPUT:
 # live, candidate, image_blue, image_green, live_image, candidate_image, test_url,
 # production_url. A stack that has never been deployed prints empty values.
+# A stack in the services form (switchyard:services) exports each service's outputs under
+# `services.<name>`: with one service those are read; with several this fails with one line
+# naming them (deploy.yml's release steps take no --service: docs/pipeline.md).
 #
 #   stack-facts.sh <stack> >> "$GITHUB_OUTPUT"
 set -euo pipefail
@@ -13,7 +16,15 @@ if ! outputs="$(pulumi stack output --json --stack "$stack" 2>/dev/null)"; then
 fi
 
 node -e '
-  const o = JSON.parse(process.argv[1] || "{}");
+  let o = JSON.parse(process.argv[1] || "{}");
+  if (o.services) {
+    const names = Object.keys(o.services);
+    if (names.length !== 1) {
+      console.error(`::error::stack ${process.argv[2]} holds services ${names.join(", ")}: this pipeline releases a stack of one service; release each with the release tool and --service (docs/release-tool.md)`);
+      process.exit(2);
+    }
+    o = { ...o.services[names[0]], productionUrl: o.productionUrl };
+  }
   const images = o.images || {};
   const live = o.liveColor || "";
   const candidate = live === "blue" ? "green" : live === "green" ? "blue" : "";
@@ -28,4 +39,4 @@ node -e '
     production_url: o.productionUrl || "",
   };
   for (const [k, v] of Object.entries(facts)) console.log(`${k}=${v}`);
-' "$outputs"
+' "$outputs" "$stack"
