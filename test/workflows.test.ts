@@ -417,6 +417,40 @@ describe("GitHub Actions pipeline (.github/)", function () {
             }
             assert.deepEqual((deploy.jobs.prod as { needs?: unknown }).needs, "dev");
         });
+
+        it("releases a train in dev when started by hand with `train` (rollout --train, its own net), and then not prod", () => {
+            const deploy = workflow("deploy.yml");
+            const input = (deploy as { on: { workflow_dispatch: { inputs: Record<string, Record<string, unknown>> } } }).on
+                .workflow_dispatch.inputs.train;
+            assert.deepEqual([input.type, input.required, input.default], ["string", false, ""]);
+            type Run = Step & { id?: string; if?: string; env?: Record<string, string> };
+            const steps = deploy.jobs.dev.steps as Run[];
+            const byId = (id: string) => steps.find((s) => s.id === id)!;
+            // Empty or absent `train` is falsy in a condition: https://docs.github.com/en/actions/learn-github-actions/expressions (Literals).
+            assert.equal(byId("rollout").if, "steps.plan.outputs.release == 'true' && !inputs.train");
+            const train = byId("rollout_train");
+            assert.equal(train.if, "steps.plan.outputs.release == 'true' && inputs.train");
+            assert.deepEqual(train.env, {
+                TRAIN: "${{ inputs.train }}",
+                CONTINUE: "${{ inputs.continue_past_pause && '--continue' || '' }}",
+            });
+            assert.match(
+                String(train.run),
+                /\nnpm run switchyard -- rollout --train "\$TRAIN" --stack dev --apply \.github\/scripts\/rollout-step\.sh \$CONTINUE \|\| status=\$\?\n/,
+            );
+            // The decision releases whenever a train is asked for.
+            assert.match(
+                String(byId("plan").run),
+                /if \[ -n "\$TRAIN" \]; then\n\s+release=true; why="train \$TRAIN requested by workflow_dispatch"/,
+            );
+            const net = steps.find((s) => s.run === '.github/scripts/release-step.sh dev rollback --train "$TRAIN" --stack dev')!;
+            assert.equal(
+                net.if,
+                "always() && (steps.rollout_train.outcome == 'failure' || steps.rollout_train.outcome == 'cancelled') && steps.rollout_train.outputs.status != '1' && steps.rollout_train.outputs.status != '2'",
+            );
+            assert.ok(steps.indexOf(net) > steps.indexOf(train));
+            assert.equal((deploy.jobs.prod as { if?: string }).if, "needs.dev.outputs.released == 'true' && !inputs.train");
+        });
     });
 
     describe("pr.yml plan job", () => {
