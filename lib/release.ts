@@ -178,9 +178,18 @@ function next(cfg: SwitchyardConfig, then: string): string {
     return `Next: pulumi up --stack ${cfg.stack}${then ? `, ${then}` : ""}`;
 }
 
+/**
+ * The stack-file key of a service's setting, as problems name it: `switchyard:traffic.previous`,
+ * or `switchyard:services.api.traffic.previous` for a service of switchyard:services.
+ */
+export function serviceKey(cfg: SwitchyardConfig, key: string): string {
+    const keyPath = (cfg as Partial<ServiceSpec>).keyPath ?? [];
+    return `switchyard:${[...keyPath, key].join(".")}`;
+}
+
 function rollingRefusal(cfg: SwitchyardConfig, command: string, previousImage?: string): string {
     const base =
-        `${command} does not apply to stack ${cfg.stack}: switchyard:strategy is rolling, so there is one fleet ` +
+        `${command} does not apply to stack ${cfg.stack}: ${serviceKey(cfg, "strategy")} is rolling, so there is one fleet ` +
         `(${cfg.traffic.live}) that ECS updates in batches, with no candidate colour to ` +
         (command === "rollback" ? "flip back to." : "test, canary or flip.");
     if (command !== "rollback") {
@@ -251,7 +260,7 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     const previous = cfg.traffic.previous;
     if (!rolling && previous) {
         return refuse(
-            `${previous} was live before the last flip and is kept warm as the rollback target (switchyard:traffic.previous); ` +
+            `${previous} was live before the last flip and is kept warm as the rollback target (${serviceKey(cfg, "traffic.previous")}); ` +
                 `start would put the new build there and remove the way back. End that release first: ` +
                 `npm run switchyard -- finish ${stackFlags(cfg)} (keeps ${live} live, scales ${previous} down), or ` +
                 `npm run switchyard -- rollback ${stackFlags(cfg)} (${previous} live again); then start`,

@@ -9,7 +9,7 @@ import { MAX_ROUTE_PRIORITY, parseRoute } from "./parse/traffic";
 import { ConfigError, Problems } from "./problems";
 import { MAX_SERVICE_ROUTE_PRIORITY, RULE_BLOCK } from "./ruleLayout";
 import { ServiceSpec } from "./stackSpec";
-import { Edit, StepResult, alreadySo, badInput, done, refuse, stackFlags } from "./release";
+import { Edit, StepResult, alreadySo, badInput, done, refuse, serviceKey, stackFlags } from "./release";
 
 /** The flags of `route add`, as given (repeatable ones as lists). */
 export interface RouteFlags {
@@ -71,7 +71,7 @@ export function rawRouteFromFlags(flags: RouteFlags): { readonly raw: Record<str
 export function routeAdd(cfg: SwitchyardConfig, flags: RouteFlags): StepResult {
     if (cfg.strategy === "rolling") {
         return refuse(
-            `route add does not apply to stack ${cfg.stack}: switchyard:strategy is rolling, so there is one fleet and no colour to route to`,
+            `route add does not apply to stack ${cfg.stack}: ${serviceKey(cfg, "strategy")} is rolling, so there is one fleet and no colour to route to`,
         );
     }
     const parsed = rawRouteFromFlags(flags);
@@ -84,7 +84,7 @@ export function routeAdd(cfg: SwitchyardConfig, flags: RouteFlags): StepResult {
         );
     }
     const routes = cfg.traffic.routes;
-    const key = `switchyard:traffic.routes[${routes.length}]`;
+    const key = serviceKey(cfg, `traffic.routes[${routes.length}]`);
     const p = new Problems();
     const route = parseRoute(p, key, parsed.raw, routes.length);
     const problems = problemsOf(p);
