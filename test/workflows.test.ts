@@ -450,6 +450,15 @@ describe("GitHub Actions pipeline (.github/)", function () {
             );
             assert.ok(steps.indexOf(net) > steps.indexOf(train));
             assert.equal((deploy.jobs.prod as { if?: string }).if, "needs.dev.outputs.released == 'true' && !inputs.train");
+            // stack-facts.sh reads one service's outputs (it stops on a stack of several), and verify checks one service:
+            // a train run skips them, and start (which runs only when the facts name a live image) with them.
+            for (const id of ["before", "after"]) assert.equal(byId(id).if, "${{ !inputs.train }}", id);
+            assert.equal(byId("final").if, "steps.plan.outputs.release == 'true' && !inputs.train");
+            assert.equal(steps.find((s) => s.run === "npm run switchyard -- verify --stack dev")!.if, "${{ !inputs.train }}");
+            assert.equal(
+                steps.find((s) => String(s.run).includes("start --build ./app --stack dev"))!.if,
+                "steps.before.outputs.live_image != ''",
+            );
         });
     });
 
