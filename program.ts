@@ -7,7 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BlueGreenService } from "./components/blueGreenService";
-import { EdgeRef, LoadBalancer, adoptedEdgeRef } from "./components/loadBalancer";
+import { EdgeRef, ListenerAliases, LoadBalancer, adoptedEdgeRef } from "./components/loadBalancer";
 import { Color } from "./lib/model";
 import { rulesOf } from "./lib/ruleLayout";
 import { StackSpec, isDefaultService } from "./lib/stackSpec";
@@ -69,6 +69,7 @@ export function program(spec: StackSpec): ProgramOutputs {
             cluster,
             rules,
             routingWaitsFor: order.waitsFor(cfg.service.name),
+            listenerAliases: isDefaultService(spec, cfg) ? listenerAliases(spec, cfg.service.name) : undefined,
         });
         built.set(cfg.service.name, service);
         if (isDefaultService(spec, cfg)) listeners = service.listeners;
@@ -154,8 +155,31 @@ function sharedEdge(spec: StackSpec): { edge: EdgeRef; cluster: { arn: pulumi.In
         testAccess,
         listeners: spec.edge.default === undefined,
         aliases: spec.edge.default ? singleFormUrns(spec.stack, spec.edge.default) : undefined,
+        listenerAliases: spec.edge.default === undefined ? listenerAliases(spec, "edge") : undefined,
     });
     return { edge: lb.ref, cluster: lb.cluster };
+}
+
+/**
+ * The URNs the listeners had under any other owner: the edge (no default service) or a service of
+ * this stack as the default (`${service}-prod-listener` under its TrafficSwitch). Whoever owns them
+ * now answers to all the others, so changing `loadBalancer.default` updates the listeners in place.
+ */
+export function listenerAliases(spec: StackSpec, owner: string): ListenerAliases {
+    const project = pulumi.getProject();
+    const urn = (types: string, name: string) => `urn:pulumi:${spec.stack}::${project}::${types}$aws:lb/listener:Listener::${name}`;
+    const owners = [
+        { name: "edge", types: "switchyard:edge:LoadBalancer" },
+        ...spec.services.map((s) => ({
+            name: s.service.name,
+            types: "switchyard:service:BlueGreenService$switchyard:traffic:TrafficSwitch",
+        })),
+    ].filter((o) => o.name !== owner);
+    return {
+        production: owners.map((o) => urn(o.types, `${o.name}-prod-listener`)),
+        test: owners.map((o) => urn(o.types, `${o.name}-test-listener`)),
+        redirect: owners.map((o) => urn(o.types, `${o.name}-http-redirect`)),
+    };
 }
 
 /**

@@ -8,7 +8,7 @@ import { ColorFleet, FleetNetwork } from "./colorFleet";
 import { HealthGate } from "./healthGate";
 import { Monitoring } from "./monitoring";
 import { ServerImage } from "./serverImage";
-import { EdgeListeners, EdgeRef } from "./loadBalancer";
+import { EdgeListeners, EdgeRef, ListenerAliases } from "./loadBalancer";
 import { ServiceTransforms } from "./transform";
 import { RuleSpec, TargetGroupArns, TrafficSwitch } from "./trafficSwitch";
 import { ALB_QUOTAS, rulesOf } from "../lib/ruleLayout";
@@ -46,6 +46,8 @@ export interface BlueGreenServiceArgs {
      * gate and the routing of the members it requires (program.ts). @default nothing more
      */
     readonly routingWaitsFor?: readonly Promise<readonly pulumi.Resource[]>[];
+    /** Earlier URNs of the listeners this service creates, when it is the default of a shared edge (program.ts). @default none */
+    readonly listenerAliases?: ListenerAliases;
 }
 
 /** Where a service's rules sit on the listeners (lib/ruleLayout.ts decides names, priorities and conditions). */
@@ -138,6 +140,7 @@ export class BlueGreenService extends pulumi.ComponentResource {
                 testAccess: cfg.strategy === "blue-green" ? cfg.testAccess : undefined,
                 edge: args.edge,
                 transform: args.transform?.listenerRule,
+                listenerAliases: args.listenerAliases,
             },
             { parent: this },
         );

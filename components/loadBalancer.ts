@@ -36,6 +36,19 @@ export interface EdgeRef {
     readonly listeners?: EdgeListeners;
 }
 
+/**
+ * Earlier URNs of the listeners, by listener: the listeners of a shared edge belong to the
+ * default service, or to the edge when there is none, so changing `loadBalancer.default` moves
+ * them; with these aliases the engine updates them in place (ModifyListener) instead of creating
+ * new ones on ports the old ones still hold (CreateListener fails with DuplicateListener: only one
+ * listener per port, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateListener.html).
+ */
+export interface ListenerAliases {
+    readonly production: readonly string[];
+    readonly test: readonly string[];
+    readonly redirect: readonly string[];
+}
+
 export interface EdgeListeners {
     readonly productionArn: pulumi.Input<string>;
     /** Needed by blue-green services (their candidate's rule). */
@@ -120,6 +133,8 @@ export interface LoadBalancerArgs extends EdgeNetworkArgs {
      * @default none
      */
     readonly aliases?: { readonly securityGroup?: string; readonly loadBalancer?: string; readonly cluster?: string };
+    /** Earlier URNs of the listeners this component creates (`listeners: true`). @default none */
+    readonly listenerAliases?: ListenerAliases;
 }
 
 /**
@@ -161,7 +176,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                     defaultActions: [NOT_FOUND],
                     tags: roleTags(args.tags, "production"),
                 },
-                { parent: this },
+                { parent: this, aliases: [...(args.listenerAliases?.production ?? [])] },
             );
             if (https) {
                 this.httpRedirectListener = new aws.lb.Listener(
@@ -173,7 +188,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                         defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
                         tags: roleTags(args.tags, "production"),
                     },
-                    { parent: this, dependsOn: [this.productionListener] },
+                    { parent: this, dependsOn: [this.productionListener], aliases: [...(args.listenerAliases?.redirect ?? [])] },
                 );
             }
             if (args.testAccess) {
@@ -188,7 +203,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                         defaultActions: [NOT_FOUND],
                         tags: roleTags(args.tags, "test"),
                     },
-                    { parent: this },
+                    { parent: this, aliases: [...(args.listenerAliases?.test ?? [])] },
                 );
             }
         }

@@ -4,7 +4,7 @@ import { Color } from "../lib/config";
 import { RuleCondition } from "../lib/parse/albRules";
 import { roleTags } from "../lib/tags";
 import { Weights } from "../lib/traffic";
-import { EdgeNetworkArgs, EdgeRef, createEdgeResources } from "./loadBalancer";
+import { EdgeNetworkArgs, EdgeRef, ListenerAliases, createEdgeResources } from "./loadBalancer";
 import { Transform, createWith } from "./transform";
 
 export interface TrafficSwitchArgs extends EdgeNetworkArgs {
@@ -15,6 +15,8 @@ export interface TrafficSwitchArgs extends EdgeNetworkArgs {
     readonly edge?: EdgeRef;
     /** A typed escape hatch for every listener rule of the service (components/transform.ts). @default none */
     readonly transform?: Transform<aws.lb.ListenerRuleArgs>;
+    /** Earlier URNs of the listeners this service creates (the default service of a shared edge). @default none */
+    readonly listenerAliases?: ListenerAliases;
 }
 
 /** A listener rule as the rule layout plans it (lib/ruleLayout.ts): name, priority and conditions decided there. */
@@ -144,7 +146,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                 defaultActions: [weightedForward(targetGroupArns, weights)],
                 tags: roleTags(this.args.tags, "test"),
             },
-            { parent: this },
+            { parent: this, aliases: [...(this.args.listenerAliases?.test ?? [])] },
         );
         return this.testListener!;
     }
@@ -188,7 +190,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                     defaultActions: [weightedForward(routing.targetGroupArns, routing.weights, routing.stickinessSeconds)],
                     tags: roleTags(this.args.tags, "production"),
                 },
-                opts,
+                { ...opts, aliases: [...(this.args.listenerAliases?.production ?? [])] },
             );
             listenerArn = this.productionListener.arn;
             if (https) {
@@ -203,7 +205,7 @@ export class TrafficSwitch extends pulumi.ComponentResource {
                     },
                     // Turning HTTPS on moves the production listener from 80 to 443; port 80 is free
                     // only once that update is done, or CreateListener fails with DuplicateListener.
-                    { parent: this, dependsOn: [this.productionListener] },
+                    { parent: this, dependsOn: [this.productionListener], aliases: [...(this.args.listenerAliases?.redirect ?? [])] },
                 );
             }
         }

@@ -8,6 +8,7 @@ import { ACCOUNT, Recorded } from "../helpers/mocks";
 import { stackConfig } from "../helpers/configs";
 import { evaluate, ofType, one } from "../helpers/program";
 import { servicesRaw } from "../helpers/servicesConfigs";
+import { diffEvaluations } from "../../lib/plan/diff";
 
 const LISTENER = "aws:lb/listener:Listener";
 const RULE = "aws:lb/listenerRule:ListenerRule";
@@ -92,6 +93,27 @@ describe("many services on one load balancer (services form)", () => {
             ],
         );
         assert.deepEqual(names(ofType(resources, RULE)), ["api-forward", "api-route-p1", "api-test", "web-forward", "web-test"]);
+    });
+
+    // One listener per port (CreateListener: DuplicateListener): the listeners must move between
+    // owners by alias, never be created while the old ones hold the ports (engine: creates first).
+    it("changes loadBalancer.default by updating the listeners in place: none created or deleted", async () => {
+        const webDefault = servicesRaw();
+        const noDefault = structuredClone(webDefault);
+        delete noDefault.loadBalancer;
+        noDefault.services.web.match = { hosts: ["www.example.com"], priority: 1000 };
+        const apiDefault = structuredClone(noDefault);
+        apiDefault.loadBalancer = { default: "api" };
+        apiDefault.services.api.match = { priority: 40000 };
+        apiDefault.services.api.traffic = { live: "green" };
+        const listenerChanges = async (a: Record<string, any>, b: Record<string, any>) =>
+            diffEvaluations((await evaluate("dev", stackConfig(a))).resources, (await evaluate("dev", stackConfig(b))).resources)
+                .filter((c) => c.type === LISTENER)
+                .map((c) => `${c.change} ${c.name}`)
+                .sort();
+        assert.deepEqual(await listenerChanges(webDefault, noDefault), ["update edge-prod-listener", "update edge-test-listener"]);
+        assert.deepEqual(await listenerChanges(noDefault, apiDefault), ["update api-prod-listener", "update api-test-listener"]);
+        assert.deepEqual(await listenerChanges(webDefault, apiDefault), ["update api-prod-listener", "update api-test-listener"]);
     });
 
     it("creates nothing of an adopted edge: no ALB, no listener, no edge security group; rules go on its listeners", async () => {
