@@ -228,7 +228,7 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
         if (data.length > 0) await h.writer.send(new PutMetricDataCommand({ Namespace: "AWS/ApplicationELB", MetricData: data }));
     }
 
-    const run = (h: Harness, extra: { service?: string } = {}) =>
+    const run = (h: Harness, extra: { service?: string; continue?: boolean } = {}) =>
         rolloutCommand(
             { stack: "dev", dir: h.dir, apply: "./record.sh", train: "checkout", ...extra },
             { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir } },
@@ -314,6 +314,21 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
         assert.equal(await run(h), 0, h.err.join("\n"));
         assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 flip.yaml", "02 flip.yaml", "03 finish.yaml"]);
         assert.equal(h.out[0], "step 2/3 (flip): the stack file already says so; applying it again and baking it from the start");
+        assert.deepEqual(both(fileText(h)), { api: { live: "green" }, web: { live: "green" } });
+    });
+
+    it("stops at the train's pause (exit 0) and --continue re-applies the step before it, passes the pause and finishes", async () => {
+        const stack = STACK.replace("        - flip: true\n", "        - pause: true\n        - flip: true\n");
+        const h = await harness(stack);
+        assert.equal(await run(h), 0, [...h.out, ...h.err].join("\n"));
+        assert.deepEqual(applied(h), ["00 canary 10.yaml"]);
+        assert.equal(
+            h.out.at(-1),
+            "paused at step 2/4 after canary 10. To continue: npm run switchyard -- rollout --stack dev --train checkout --continue " +
+                "(it applies and bakes canary 10 again, then goes past the pause). To roll back: npm run switchyard -- rollback --stack dev --train checkout, then pulumi up --stack dev",
+        );
+        assert.equal(await run(h, { continue: true }), 0, [...h.out, ...h.err].join("\n"));
+        assert.deepEqual(applied(h), ["00 canary 10.yaml", "01 canary 10.yaml", "02 flip.yaml", "03 finish.yaml"]);
         assert.deepEqual(both(fileText(h)), { api: { live: "green" }, web: { live: "green" } });
     });
 
