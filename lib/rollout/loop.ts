@@ -1,8 +1,9 @@
 /**
  * The rollout loop: walk the remaining steps of `switchyard:rollout` (edit, apply, bake while
  * watching), and on a failed analysis or a failed apply after traffic moved, roll back by itself
- * (invariant 11). runTrain walks a train's members as one (`rollout --train`) with the same code. Every effect (the stack-file edits, the apply, the AWS reads, the clock) is
- * injected, so the same loop runs in the CLI, against moto, and in property tests.
+ * (invariant 11). runTrain walks a train's members as one (`rollout --train`) with the same
+ * code. Every effect (the stack-file edits, the apply, the AWS reads, the clock) is injected, so
+ * the same loop runs in the CLI, against moto, and in property tests.
  */
 import { AnalysisSettings, Color, RolloutStep, SwitchyardConfig } from "../model";
 import { candidateColor, colorsWithTraffic } from "../traffic";
