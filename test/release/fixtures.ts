@@ -193,8 +193,8 @@ let otherUserEntry: string | undefined;
 /**
  * The launcher's compiled tree, copied into a world-readable folder, for runs as another user: that
  * user may not be able to enter the checkout (a clone under /root or in a mode-700 temporary
- * folder). Same compiled files the launcher runs; the one package the editing commands load from
- * node_modules (proper-lockfile) is bundled beside them, as the launcher does for yaml and commander.
+ * folder). Same compiled files the launcher runs (the launcher bundles the packages the editing
+ * commands load: yaml and commander).
  */
 function otherUserCli(): string {
     if (otherUserEntry) return otherUserEntry;
@@ -203,16 +203,6 @@ function otherUserCli(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-cli-"));
     created.push(dir);
     fs.cpSync(ensureBuilt(), dir, { recursive: true });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build tool the launcher uses too
-    require("esbuild").buildSync({
-        entryPoints: [require.resolve("proper-lockfile")],
-        outfile: path.join(dir, "node_modules", "proper-lockfile", "index.js"),
-        bundle: true,
-        platform: "node",
-        target: "node20",
-        format: "cjs",
-        logLevel: "error",
-    });
     const readable = (p: string): void => {
         const dirent = fs.statSync(p);
         fs.chmodSync(p, dirent.isDirectory() ? 0o755 : 0o644);
