@@ -48,6 +48,28 @@ function rulePriority(value: string): number {
     return n;
 }
 
+/** `--provides`: an interface version, a whole number (as `provides` in the stack file). */
+function interfaceVersion(value: string): number {
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!(n >= 0 && n <= 1000000)) throw new InvalidArgumentError("must be a whole number 0..1000000, e.g. 3.");
+    return n;
+}
+
+/** `--requires api=2,3 --requires db=1..2`: each service once, its versions as --schema takes them; a message when not. */
+function requirements(values: readonly string[]): Record<string, SchemaSupport> | string {
+    const out: Record<string, SchemaSupport> = {};
+    for (const value of values) {
+        const at = value.indexOf("=");
+        const service = at > 0 ? value.slice(0, at).trim() : "";
+        if (!service) return `--requires ${value}: use <service>=<versions>, e.g. api=2,3 or api=2..3`;
+        if (service in out) return `--requires names ${service} twice; give each service once`;
+        const parsed = load<typeof import("../lib/release")>("../lib/release").parseSchemaArg(value.slice(at + 1));
+        if ("error" in parsed) return `--requires ${value}: use versions such as 2,3 or a range such as 2..3`;
+        out[service] = parsed;
+    }
+    return out;
+}
+
 function schema(value: string): SchemaSupport {
     const parsed = load<typeof import("../lib/release")>("../lib/release").parseSchemaArg(value);
     if ("error" in parsed) throw new InvalidArgumentError(`${parsed.error}.`);
@@ -96,14 +118,38 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         )
         .option("--schema <versions>", "database schema versions the build supports: 3,4 or 3..5", schema)
         .option("--live-digest <ref>", "when the live slot is a build: the digest it runs (default: pulumi stack output images)")
+        .option(
+            "--provides <version>",
+            "the interface version this build serves to services that call it (docs/trains.md)",
+            interfaceVersion,
+        )
+        .addOption(
+            repeatable(
+                new Option(
+                    "--requires <service=versions>",
+                    "a service this build calls and the versions it works with, e.g. api=2,3 or api=2..3 (repeat per service)",
+                ),
+            ),
+        )
         .option("--service <name>", "the service to edit (required when the stack has more than one)")
         .addOption(trainOption())
         .action((opts, cmd: Command) => {
             if (opts.image === undefined && opts.build === undefined)
                 cmd.error("error: start needs --image <ref> or --build <context>", { exitCode: 2 });
+            if (opts.requires !== undefined) {
+                const parsed = requirements(opts.requires);
+                if (typeof parsed === "string") cmd.error(`error: ${parsed}`, { exitCode: 2 });
+                opts.requires = parsed;
+            }
             if (opts.train !== undefined) {
-                for (const flag of ["--schema", "--live-digest"] as const) {
-                    if (opts[flag === "--schema" ? "schema" : "liveDigest"] !== undefined)
+                const perService = {
+                    "--schema": "schema",
+                    "--live-digest": "liveDigest",
+                    "--provides": "provides",
+                    "--requires": "requires",
+                } as const;
+                for (const flag of Object.keys(perService) as (keyof typeof perService)[]) {
+                    if (opts[perService[flag]] !== undefined)
                         cmd.error(
                             `error: ${flag} is for one service; with --train each member's slot keeps its own (set it in the stack file)`,
                             {

@@ -221,6 +221,10 @@ export interface StartArgs {
     readonly liveDigest?: string;
     /** With `build`: the content hash of that context now (lib/images.ts buildContentHash); undefined when unknown. */
     readonly buildHash?: string;
+    /** The interface version the new build serves (`provides`); undefined keeps the slot's. */
+    readonly provides?: number;
+    /** The versions of other services' interfaces it works with (`requires`); undefined keeps the slot's. */
+    readonly requires?: Readonly<Record<string, SchemaSupport>>;
 }
 
 /**
@@ -327,6 +331,10 @@ export function start(cfg: SwitchyardConfig, args: StartArgs): StepResult {
     if (slot?.kind === "image" && slot.builtFrom && slot.image !== args.image) edits.push(del([...base, "builtFrom"]));
     if (args.schema === null && slot?.schema) edits.push(del([...base, "schema"]));
     if (args.schema) edits.push(set([...base, "schema"], schemaValue(args.schema)));
+    // Co-existence declarations (invariant 13) describe a build: given, they replace the slot's.
+    if (args.provides !== undefined) edits.push(set([...base, "provides"], args.provides));
+    if (args.requires !== undefined)
+        edits.push(set([...base, "requires"], Object.fromEntries(Object.entries(args.requires).map(([svc, v]) => [svc, schemaValue(v)]))));
     if (slot?.idle) edits.push(del([...base, "idle"]));
 
     const was = `was ${describeSlot(slot)}`;

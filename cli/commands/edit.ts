@@ -192,7 +192,14 @@ function pinFacts(opts: StackOptions & { digest?: string }, io: Io, color: Color
 }
 
 export function startCommand(
-    opts: StackOptions & { image?: string; build?: string; schema?: SchemaSupport; liveDigest?: string },
+    opts: StackOptions & {
+        image?: string;
+        build?: string;
+        schema?: SchemaSupport;
+        liveDigest?: string;
+        provides?: number;
+        requires?: Readonly<Record<string, SchemaSupport>>;
+    },
     io: Io,
 ): EditResult {
     if (opts.build !== undefined && opts.build.trim() !== "") {
@@ -205,7 +212,15 @@ export function startCommand(
     const liveDigest =
         opts.liveDigest ?? buildDigest(opts, io, (cfg) => (cfg.strategy === "blue-green" ? cfg.traffic.live : undefined), "--live-digest");
     return edit(opts, io, "start", (cfg) =>
-        release.start(cfg, { image: opts.image, build: opts.build, schema: opts.schema, liveDigest, buildHash }),
+        release.start(cfg, {
+            image: opts.image,
+            build: opts.build,
+            schema: opts.schema,
+            liveDigest,
+            buildHash,
+            provides: opts.provides,
+            requires: opts.requires,
+        }),
     );
 }
 
