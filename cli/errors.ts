@@ -27,6 +27,8 @@ export interface MustAct {
     readonly dir: string;
     /** The --apply command the run used, repeated in the advice. */
     readonly apply?: string;
+    /** What the rollback advice names: ` --service api` or ` --train checkout` (empty for one service). */
+    readonly which?: string;
     readonly reason: string;
     /** The routing the stack file asks for now. */
     readonly fileSays: string;
@@ -44,6 +46,6 @@ export function mustActMessage(m: MustAct): string[] {
         `  Pulumi.${m.stack}.yaml says: ${m.fileSays}`,
         `  AWS was last told: ${m.awsLastTold}`,
         `  The file and AWS may differ. To apply what the file says: ${sync} ` +
-            `(to go back to the last safe routing first: npm run switchyard -- rollback --stack ${m.stack}${dir}, then the same sync)`,
+            `(to go back to the last safe routing first: npm run switchyard -- rollback --stack ${m.stack}${m.which ?? ""}${dir}, then the same sync)`,
     ];
 }

@@ -571,7 +571,8 @@ function report(outcome: Outcome, opts: RolloutOptions, steps: readonly RolloutS
             io.err(`rollout stopped: ${outcome.reason}`);
             return;
         case "must-act":
-            for (const line of mustActMessage({ command: "rollout", stack, dir: opts.dir, apply: opts.apply, ...outcome })) io.err(line);
+            for (const line of mustActMessage({ command: "rollout", stack, dir: opts.dir, apply: opts.apply, which, ...outcome }))
+                io.err(line);
             return;
         case "refused":
             io.err(`switchyard: rollout refused, nothing changed: ${outcome.reason}`);
