@@ -233,7 +233,9 @@ describe("rollout fault paths against moto (issue 15)", function () {
     it("two rollouts started 1 s apart: one finished release and one refusal naming the owner (exit 2, nothing written), nothing rolled back", async () => {
         const p = await project();
         const second = { out: [] as string[], err: [] as string[] };
-        const env = { APPLY_SECONDS: "1", GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/web", GITHUB_RUN_ID: "42" };
+        // Each apply of the first run takes 4 s, so the second run (1 s in) meets it inside its
+        // first apply, not while it writes its next step: the file cannot change under the comparison.
+        const env = { APPLY_SECONDS: "4", GITHUB_SERVER_URL: "https://github.com", GITHUB_REPOSITORY: "acme/web", GITHUB_RUN_ID: "42" };
         const first = rollout(p, { cloudwatch: withoutPercentiles(new CloudWatchClient({})) }, env);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         const before = fs.readFileSync(path.join(p.dir, "Pulumi.dev.yaml"), "utf8");
