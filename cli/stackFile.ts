@@ -11,6 +11,7 @@ import { CoexistenceError, ConfigError } from "../lib/problems";
 import { EXIT } from "./exitCodes";
 import { Edit, listed } from "../lib/release";
 import { CliError } from "./errors";
+import { sameJson } from "../lib/json";
 
 export const PREFIX = "switchyard:";
 
@@ -413,20 +414,4 @@ function diffLines(a: readonly string[], b: readonly string[]): LineOp[] {
         else ops.push({ kind: "added", b: j++ });
     }
     return ops;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === "object") {
-        return Object.fromEntries(
-            Object.keys(v)
-                .sort()
-                .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-        );
-    }
-    return v;
 }

@@ -12,6 +12,7 @@ import { describeSlot } from "../release";
 import { routeAdd, routeRemove } from "../routes";
 import { diffPaths } from "./diff";
 import { summarizeTraffic } from "./traffic";
+import { sameJson } from "../json";
 
 export interface Undo {
     /** A command that works as printed, or null. */
@@ -213,19 +214,3 @@ function outside(file: Readonly<Record<string, unknown>>): Record<string, unknow
 }
 
 const listed = (paths: readonly string[]) => (paths.length > 3 ? `${paths.slice(0, 3).join(", ")}, …` : paths.join(", "));
-
-function sameJson(a: unknown, b: unknown): boolean {
-    return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-}
-
-function sortKeys(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map(sortKeys);
-    if (v && typeof v === "object") {
-        return Object.fromEntries(
-            Object.keys(v)
-                .sort()
-                .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-        );
-    }
-    return v;
-}
