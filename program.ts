@@ -10,6 +10,7 @@ import { BlueGreenService } from "./components/blueGreenService";
 import { EdgeRef, ListenerAliases, LoadBalancer, adoptedEdgeRef } from "./components/loadBalancer";
 import { Color } from "./lib/model";
 import { rulesOf } from "./lib/ruleLayout";
+import { EDGE_NAME } from "./lib/parse/services";
 import { StackSpec, isDefaultService } from "./lib/stackSpec";
 import { baseTags } from "./lib/tags";
 import { testListenerTarget } from "./lib/traffic";
@@ -135,18 +136,18 @@ function trainOrder(spec: StackSpec): {
  */
 function sharedEdge(spec: StackSpec): { edge: EdgeRef; cluster: { arn: pulumi.Input<string> } } {
     const first = spec.services[0];
-    const tags = baseTags(spec.stack, "edge", first.environment);
+    const tags = baseTags(spec.stack, EDGE_NAME, first.environment);
     const testAccess = spec.services.some((s) => s.strategy === "blue-green") ? first.testAccess : undefined;
     const adopt = spec.edge.adopt;
     if (adopt) {
-        const cluster = new aws.ecs.Cluster("edge-cluster", { settings: [{ name: "containerInsights", value: "enabled" }], tags });
+        const cluster = new aws.ecs.Cluster(`${EDGE_NAME}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }], tags });
         return {
             edge: adoptedEdgeRef({ ...adopt, https: first.https !== undefined, testPort: testAccess?.port ?? 0 }),
             cluster,
         };
     }
     const network = resolveNetwork(first);
-    const lb = new LoadBalancer("edge", {
+    const lb = new LoadBalancer(EDGE_NAME, {
         tags,
         vpcId: network.vpcId,
         publicSubnetIds: network.publicSubnetIds,
@@ -155,7 +156,7 @@ function sharedEdge(spec: StackSpec): { edge: EdgeRef; cluster: { arn: pulumi.In
         testAccess,
         listeners: spec.edge.default === undefined,
         aliases: spec.edge.default ? singleFormUrns(spec.stack, spec.edge.default) : undefined,
-        listenerAliases: spec.edge.default === undefined ? listenerAliases(spec, "edge") : undefined,
+        listenerAliases: spec.edge.default === undefined ? listenerAliases(spec, EDGE_NAME) : undefined,
     });
     return { edge: lb.ref, cluster: lb.cluster };
 }
@@ -169,7 +170,7 @@ export function listenerAliases(spec: StackSpec, owner: string): ListenerAliases
     const project = pulumi.getProject();
     const urn = (types: string, name: string) => `urn:pulumi:${spec.stack}::${project}::${types}$aws:lb/listener:Listener::${name}`;
     const owners = [
-        { name: "edge", types: "switchyard:edge:LoadBalancer" },
+        { name: EDGE_NAME, types: "switchyard:edge:LoadBalancer" },
         ...spec.services.map((s) => ({
             name: s.service.name,
             types: "switchyard:service:BlueGreenService$switchyard:traffic:TrafficSwitch",

@@ -31,8 +31,17 @@ export function checkServiceKey(p: Problems, name: string): boolean {
                 `starting with '${reserved.prefix}', which AWS refuses; rename the key`,
         );
     }
+    if (name === EDGE_NAME) {
+        // program.ts names the shared edge `edge` (edge-alb, edge-cluster, edge-*-listener), and the
+        // listeners move between the edge and a default service by those names: a service of that
+        // name would share them.
+        p.add(`${SERVICES_KEY}.${name}: '${EDGE_NAME}' is the shared load balancer's name (edge-alb, edge-cluster); rename the key`);
+    }
     return p.count === before;
 }
+
+/** The logical name of the shared edge's resources (program.ts): no service may have it. */
+export const EDGE_NAME = "edge";
 
 /**
  * What the entry holds besides the single-service sections, checked: no `service.name` (the

@@ -4,7 +4,7 @@
  * once, named by the key where it is, with nothing returned.
  */
 import { strict as assert } from "node:assert";
-import { parseConfig, parseStack } from "../../lib/config";
+import { RawConfig, parseConfig, parseStack } from "../../lib/config";
 import { ConfigError, Problems, nestedKeys } from "../../lib/problems";
 import { StackSpec, serviceNamed } from "../../lib/stackSpec";
 import { baseRaw, digest } from "../helpers/configs";
@@ -367,5 +367,20 @@ describe("stack model (issue 16)", () => {
                 "switchyard:services.web stays",
             ]);
         });
+    });
+});
+
+describe("the shared edge's name", () => {
+    it("is no service's name: a service called edge would share the edge's resource names", () => {
+        const raw = servicesRaw();
+        raw.services.edge = raw.services.api;
+        delete raw.services.api;
+        assert.throws(
+            () => parseStack(raw as RawConfig, "dev"),
+            (e: ConfigError) =>
+                e.problems.includes(
+                    "switchyard:services.edge: 'edge' is the shared load balancer's name (edge-alb, edge-cluster); rename the key",
+                ),
+        );
     });
 });
