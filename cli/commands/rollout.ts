@@ -359,7 +359,15 @@ async function acquireLocks(
     for (const cfg of services) {
         const service = cfg.service.name;
         const key = rolloutLockKey(stack, service);
-        const acquired = await acquireLock(dynamodb, key, owner);
+        let acquired: Awaited<ReturnType<typeof acquireLock>>;
+        try {
+            acquired = await acquireLock(dynamodb, key, owner);
+        } catch (e) {
+            // A refused or timed-out call (not "held by another run"): release what this run took,
+            // or those members stay locked until their locks expire.
+            await Promise.allSettled(held.map((l) => l.release()));
+            throw e;
+        }
         if (acquired.ok) {
             held.push(acquired.lock);
             continue;

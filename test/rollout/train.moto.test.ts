@@ -365,4 +365,33 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
         assert.equal(api.Item, undefined);
         await other.lock.release();
     });
+
+    // Found by review: only "held by another run" released the members' locks taken so far; a
+    // refused or timed-out PutItem left them held until they expired, keeping every rollout out.
+    it("releases the locks it took when taking a later member's lock fails (AccessDenied), exit 2", async () => {
+        const h = await harness();
+        const dynamodb = new DynamoDBClient({});
+        const failing = new DynamoDBClient({});
+        failing.middlewareStack.add(
+            (next) => async (args) => {
+                const input = args.input as { Item?: { lock?: { S?: string } } };
+                if (input.Item?.lock?.S === rolloutLockKey("dev", "web")) {
+                    const e = new Error("simulated: no dynamodb:PutItem on web's lock");
+                    e.name = "AccessDeniedException";
+                    throw e;
+                }
+                return next(args);
+            },
+            { step: "initialize" },
+        );
+        const code = await rolloutCommand(
+            { stack: "dev", dir: h.dir, apply: "./record.sh", train: "checkout" },
+            { out: (l) => h.out.push(l), err: (l) => h.err.push(l), env: { ...process.env, LOG_DIR: h.logDir } },
+            { clock: h.clock, cloudwatch: h.cloudwatch, dynamodb: failing },
+        );
+        assert.equal(code, 2, [...h.out, ...h.err].join("\n"));
+        assert.deepEqual(applied(h), []);
+        const api = await dynamodb.send(new GetItemCommand({ TableName: LOCK_TABLE, Key: { lock: { S: rolloutLockKey("dev", "api") } } }));
+        assert.equal(api.Item, undefined);
+    });
 });
