@@ -12,7 +12,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CloudWatchClient, GetMetricDataCommandInput, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { parse, stringify } from "yaml";
 import { RolloutDeps, RolloutOptions, rolloutCommand } from "../../cli/commands/rollout";
@@ -22,6 +22,7 @@ import { Clock } from "../../lib/rollout/loop";
 import { DIGEST, seedStack } from "../aws/seed";
 import { frozenEndpoint } from "../helpers/frozen";
 import { useMoto } from "../helpers/moto";
+import { askMaximumForP99, putServiceAlarms } from "../helpers/cloudwatchStandIns";
 
 const NEW = DIGEST.replace(/a{64}$/, "b".repeat(64));
 
@@ -49,21 +50,7 @@ function instantClock(): Clock {
     };
 }
 
-/** Asks moto for Maximum where rollout asks for p99 (moto cannot compute percentiles). */
-function withoutPercentiles(client: CloudWatchClient): CloudWatchClient {
-    client.middlewareStack.add(
-        (next) => async (args) => {
-            const input = args.input as GetMetricDataCommandInput;
-            if (!input.MetricDataQueries) return next(args);
-            const adapted = input.MetricDataQueries.map((q) =>
-                q.MetricStat?.Stat === "p99" ? { ...q, MetricStat: { ...q.MetricStat, Stat: "Maximum" } } : q,
-            );
-            return next({ ...args, input: { ...input, MetricDataQueries: adapted } });
-        },
-        { step: "initialize" },
-    );
-    return client;
-}
+const withoutPercentiles = (client: CloudWatchClient) => askMaximumForP99(client);
 
 describe("rollout fault paths against moto (issue 15)", function () {
     this.timeout(40000);
@@ -164,20 +151,7 @@ describe("rollout fault paths against moto (issue 15)", function () {
     it("a rollback whose apply fails exits 3 (a person must act) saying what the file says and AWS was last told; sync then applies it", async () => {
         const p = await project();
         const cw = new CloudWatchClient({});
-        for (const suffix of ["5xx", "unhealthy-hosts", "p99-latency"]) {
-            await cw.send(
-                new PutMetricAlarmCommand({
-                    AlarmName: `switchyard-dev-web-green-${suffix}`,
-                    Namespace: "AWS/ApplicationELB",
-                    MetricName: "HTTPCode_Target_5XX_Count",
-                    Statistic: "Sum",
-                    Period: 60,
-                    EvaluationPeriods: 1,
-                    Threshold: 10,
-                    ComparisonOperator: "GreaterThanThreshold",
-                }),
-            );
-        }
+        await putServiceAlarms(cw, "dev", ["web"], ["green"]);
         await cw.send(
             new SetAlarmStateCommand({ AlarmName: "switchyard-dev-web-green-5xx", StateValue: "ALARM", StateReason: "Threshold Crossed" }),
         );

@@ -38,6 +38,7 @@ import { Color } from "../../lib/config";
 import { Clock } from "../../lib/rollout/loop";
 import { useMoto } from "../helpers/moto";
 import { DIGEST, seedStack } from "../aws/seed";
+import { askMaximumForP99 } from "../helpers/cloudwatchStandIns";
 
 const NEW = DIGEST.replace(/a{64}$/, "b".repeat(64));
 const SERVICE = "web";
@@ -161,19 +162,11 @@ describe("rollout against moto (cli/commands/rollout.ts)", function () {
             sns: new SNSClient({}),
             clock: undefined as unknown as Harness["clock"],
         };
-        h.cloudwatch.middlewareStack.add(
-            (next, context) => async (args) => {
-                h.calls.push(context.commandName ?? "?");
-                const input = args.input as GetMetricDataCommandInput;
-                if (!input.MetricDataQueries) return next(args);
-                h.metricRequests.push(structuredClone(input));
-                const adapted = input.MetricDataQueries.map((q) =>
-                    q.MetricStat?.Stat === "p99" ? { ...q, MetricStat: { ...q.MetricStat, Stat: "Maximum" } } : q,
-                );
-                return next({ ...args, input: { ...input, MetricDataQueries: adapted } });
-            },
-            { step: "initialize" },
-        );
+        askMaximumForP99(h.cloudwatch, (input, commandName) => {
+            h.calls.push(commandName);
+            if ((input as GetMetricDataCommandInput).MetricDataQueries)
+                h.metricRequests.push(structuredClone(input as GetMetricDataCommandInput));
+        });
         h.sns.middlewareStack.add(
             (next) => async (args) => {
                 const result = await next(args);

@@ -15,13 +15,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-    CloudWatchClient,
-    GetMetricDataCommandInput,
-    PutMetricAlarmCommand,
-    PutMetricDataCommand,
-    SetAlarmStateCommand,
-} from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricDataCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { parse } from "yaml";
 import { rolloutCommand } from "../../cli/commands/rollout";
@@ -31,6 +25,7 @@ import { Color } from "../../lib/config";
 import { Clock } from "../../lib/rollout/loop";
 import { useMoto } from "../helpers/moto";
 import { DIGEST, SeededServices, seedServices } from "../aws/seed";
+import { askMaximumForP99, putServiceAlarms } from "../helpers/cloudwatchStandIns";
 
 const NEW = DIGEST.replace(/a{64}$/, "b".repeat(64));
 
@@ -117,21 +112,7 @@ describe("rollout --service api on a stack of two services (moto)", function () 
         fs.writeFileSync(path.join(dir, "record.sh"), RECORDER, { mode: 0o755 });
         const writer = new CloudWatchClient({});
         // Each service's alarms, named as components/monitoring.ts names them (lib/alarms.ts).
-        for (const service of ["web", "api"])
-            for (const color of ["blue", "green"])
-                for (const suffix of ["5xx", "unhealthy-hosts", "p99-latency"])
-                    await writer.send(
-                        new PutMetricAlarmCommand({
-                            AlarmName: `switchyard-dev-${service}-${color}-${suffix}`,
-                            Namespace: "AWS/ApplicationELB",
-                            MetricName: "HTTPCode_Target_5XX_Count",
-                            Statistic: "Sum",
-                            Period: 60,
-                            EvaluationPeriods: 1,
-                            Threshold: 10,
-                            ComparisonOperator: "GreaterThanOrEqualToThreshold",
-                        }),
-                    );
+        await putServiceAlarms(writer, "dev", ["web", "api"]);
         const h: Harness = {
             dir,
             logDir,
@@ -142,17 +123,7 @@ describe("rollout --service api on a stack of two services (moto)", function () 
             seeded,
             clock: undefined as never,
         };
-        h.cloudwatch.middlewareStack.add(
-            (next) => async (args) => {
-                const input = args.input as GetMetricDataCommandInput;
-                if (!input.MetricDataQueries) return next(args);
-                const adapted = input.MetricDataQueries.map((q) =>
-                    q.MetricStat?.Stat === "p99" ? { ...q, MetricStat: { ...q.MetricStat, Stat: "Maximum" } } : q,
-                );
-                return next({ ...args, input: { ...input, MetricDataQueries: adapted } });
-            },
-            { step: "initialize" },
-        );
+        askMaximumForP99(h.cloudwatch);
         const start = Math.ceil(Date.now() / 60_000) * 60_000;
         h.clock = {
             t: start,

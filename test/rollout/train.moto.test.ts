@@ -17,7 +17,6 @@ import {
     CloudWatchClient,
     DescribeAlarmsCommandInput,
     GetMetricDataCommandInput,
-    PutMetricAlarmCommand,
     PutMetricDataCommand,
     SetAlarmStateCommand,
 } from "@aws-sdk/client-cloudwatch";
@@ -30,6 +29,7 @@ import { Color } from "../../lib/config";
 import { Clock } from "../../lib/rollout/loop";
 import { useMoto } from "../helpers/moto";
 import { DIGEST, SeededServices, seedServices } from "../aws/seed";
+import { askMaximumForP99, putServiceAlarms } from "../helpers/cloudwatchStandIns";
 
 const V3 = DIGEST.replace(/a{64}$/, "b".repeat(64));
 const WEB_OLD = DIGEST.replace(/a{64}$/, "c".repeat(64));
@@ -131,21 +131,7 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stack);
         fs.writeFileSync(path.join(dir, "record.sh"), RECORDER, { mode: 0o755 });
         const writer = new CloudWatchClient({});
-        for (const service of SERVICES)
-            for (const color of ["blue", "green"])
-                for (const suffix of ["5xx", "unhealthy-hosts", "p99-latency"])
-                    await writer.send(
-                        new PutMetricAlarmCommand({
-                            AlarmName: `switchyard-dev-${service}-${color}-${suffix}`,
-                            Namespace: "AWS/ApplicationELB",
-                            MetricName: "HTTPCode_Target_5XX_Count",
-                            Statistic: "Sum",
-                            Period: 60,
-                            EvaluationPeriods: 1,
-                            Threshold: 10,
-                            ComparisonOperator: "GreaterThanOrEqualToThreshold",
-                        }),
-                    );
+        await putServiceAlarms(writer, "dev", SERVICES);
         const h: Harness = {
             dir,
             logDir,
@@ -159,19 +145,11 @@ describe("rollout --train checkout: api and web released as one train (moto)", f
             metricCalls: [],
             alarmCalls: [],
         };
-        h.cloudwatch.middlewareStack.add(
-            (next) => async (args) => {
-                const input = args.input as GetMetricDataCommandInput & DescribeAlarmsCommandInput;
-                if (input.AlarmNames) h.alarmCalls.push([...input.AlarmNames]);
-                if (!input.MetricDataQueries) return next(args);
-                h.metricCalls.push(input.MetricDataQueries.length);
-                const adapted = input.MetricDataQueries.map((q) =>
-                    q.MetricStat?.Stat === "p99" ? { ...q, MetricStat: { ...q.MetricStat, Stat: "Maximum" } } : q,
-                );
-                return next({ ...args, input: { ...input, MetricDataQueries: adapted } });
-            },
-            { step: "initialize" },
-        );
+        askMaximumForP99(h.cloudwatch, (input) => {
+            const { AlarmNames, MetricDataQueries } = input as GetMetricDataCommandInput & DescribeAlarmsCommandInput;
+            if (AlarmNames) h.alarmCalls.push([...AlarmNames]);
+            if (MetricDataQueries) h.metricCalls.push(MetricDataQueries.length);
+        });
         const start = Math.ceil(Date.now() / 60_000) * 60_000;
         h.clock = {
             t: start,
